@@ -1,0 +1,26 @@
+/** Quotes an auth-param value (RFC 9110 §11.2 quoted-string). */
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7E]/g, '?')}"`;
+}
+
+export interface ChallengeParams {
+  realm?: string;
+  error?: string;
+  error_description?: string;
+  scope?: string;
+}
+
+/**
+ * Builds a `WWW-Authenticate` challenge (RFC 6750 §3 for Bearer, RFC 7617 for Basic).
+ *
+ * @example challenge('Bearer', { realm: 'orders', error: 'invalid_token' })
+ * // 'Bearer realm="orders", error="invalid_token"'
+ */
+export function challenge(scheme: 'Bearer' | 'Basic', params: ChallengeParams = {}): string {
+  const parts: string[] = [];
+  for (const key of ['realm', 'error', 'error_description', 'scope'] as const) {
+    const v = params[key];
+    if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
+  }
+  return parts.length ? `${scheme} ${parts.join(', ')}` : scheme;
+}
