@@ -47,7 +47,7 @@ export abstract class OAuthError extends Error {
 
 export class InvalidRequest extends OAuthError {
   readonly error = 'invalid_request';
-  readonly status = 400;
+  readonly status: number = 400;
 }
 /** Client authentication failed (RFC 6749 §5.2). The HTTP layer answers 401 when a header was used. */
 export class InvalidClient extends OAuthError {

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js';
+import { isLoopbackHost, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
+
+export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
+/** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
+export const USER_SUB_PREFIX = 'usr_';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** Config file (JSON or YAML); defaults to $TESSERA_CONFIG. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last, e.g. by tests. */
+  overrides?: Partial<RawConfig>;
+}
+
+/**
+ * Loads, interpolates (`${VAR}` from the environment), merges with defaults, applies the env overrides
+ * `PORT`, `HOST`, `TESSERA_ISSUER`, `DATABASE_URL`, `LOG_LEVEL`, and validates. Every problem is
+ * collected into one `ConfigError`.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.TESSERA_CONFIG;
+  const source = file ? resolve(file) : 'defaults';
+  const problems: string[] = [];
+
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(source, [`cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]);
+    }
+    try {
+      const parsed: unknown = parseYaml(text);
+      if (parsed !== null && parsed !== undefined) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be a mapping');
+        fromFile = interpolate(parsed, env, '', problems) as Record<string, unknown>;
+      }
+    } catch (e) {
+      throw new ConfigError(source, [`cannot parse: ${(e as Error).message.split('\n')[0]}`]);
+    }
+  }
+
+  const merged = deepMerge(structuredClone(DEFAULTS) as unknown as Record<string, unknown>, fromFile);
+  const envOverrides: Record<string, unknown> = {};
+  if (env.PORT !== undefined) envOverrides.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
+  if (env.HOST) envOverrides.host = env.HOST;
+  if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
+  if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
+  if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
+  const raw = deepMerge(deepMerge(merged, envOverrides), (options.overrides ?? {}) as Record<string, unknown>);
+
+  for (const e of Value.Errors(ConfigSchema, raw)) {
+    problems.push(`${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`);
+  }
+  if (problems.length) throw new ConfigError(source, dedupe(problems));
+
+  const cfg = raw as unknown as RawConfig;
+  const production = env.NODE_ENV === 'production';
+  problems.push(...semanticProblems(cfg, production));
+  if (problems.length) throw new ConfigError(source, problems);
+
+  return {
+    ...cfg,
+    production,
+    source,
+    databaseUrl: cfg.databaseUrl ?? `sqlite:${resolve(cfg.dataDir, 'tessera.db')}`,
+    tokens: { accessTokenTtl: seconds(cfg.tokens.accessTokenTtl), maxAccessTokenTtl: seconds(cfg.tokens.maxAccessTokenTtl) },
+    keys: {
+      algorithm: cfg.keys.algorithm,
+      rotateEvery: cfg.keys.rotateEvery === undefined ? undefined : seconds(cfg.keys.rotateEvery),
+      reloadEvery: seconds(cfg.keys.reloadEvery),
+    },
+  };
+}
+
+function semanticProblems(cfg: RawConfig, production: boolean): string[] {
+  const out: string[] = [];
+  let issuer: URL | undefined;
+  try {
+    issuer = new URL(cfg.issuer);
+  } catch {
+    out.push('issuer: must be an absolute URL');
+  }
+  if (issuer) {
+    // RFC 8414 §2: https, no query, no fragment.
+    if (issuer.search || cfg.issuer.includes('#')) out.push('issuer: must not contain a query or fragment');
+    if (cfg.issuer.endsWith('/')) out.push('issuer: must not end with a slash');
+    const local = issuer.hostname === 'localhost' || isLoopbackHost(issuer.hostname);
+    if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && local)) {
+      out.push('issuer: must use https (http is allowed only for localhost)');
+    }
+    if (production && issuer.protocol !== 'https:' && !local) out.push('issuer: production requires https');
+  }
+  const maxTtl = seconds(cfg.tokens.maxAccessTokenTtl);
+  if (seconds(cfg.tokens.accessTokenTtl) > maxTtl) out.push('tokens.accessTokenTtl: exceeds tokens.maxAccessTokenTtl');
+  if (maxTtl > 86400) out.push('tokens.maxAccessTokenTtl: at most 1 day');
+
+  const seen = new Set<string>();
+  cfg.clients.forEach((c, i) => {
+    const at = `clients.${i} (${c.id})`;
+    if (seen.has(c.id)) out.push(`${at}.id: duplicate client id`);
+    seen.add(c.id);
+    if (c.id.startsWith(USER_SUB_PREFIX)) out.push(`${at}.id: the prefix ${USER_SUB_PREFIX} is reserved for user subjects`);
+    const type = c.type ?? 'confidential';
+    for (const g of c.grants) {
+      if (!(KNOWN_GRANTS as readonly string[]).includes(g)) out.push(`${at}.grants: unknown grant ${g}`);
+    }
+    if (type === 'public') {
+      if (c.secret || c.secretHash) out.push(`${at}: a public client has no secret`);
+      if (c.grants.includes('client_credentials')) out.push(`${at}.grants: client_credentials needs a confidential client`);
+    } else {
+      if (!c.secret && !c.secretHash) out.push(`${at}: a confidential client needs secret or secretHash`);
+      if (c.secret && c.secretHash) out.push(`${at}: give either secret or secretHash, not both`);
+      if (production && c.secret) out.push(`${at}.secret: plain secrets are not allowed in production; use secretHash`);
+    }
+    (c.redirectUris ?? []).forEach((u, j) => {
+      const p = redirectUriProblem(u);
+      if (p) out.push(`${at}.redirectUris.${j}: ${p}`);
+    });
+    if (c.grants.includes('authorization_code') && !(c.redirectUris ?? []).length) {
+      out.push(`${at}.redirectUris: authorization_code needs at least one redirect URI`);
+    }
+    for (const [field, list] of [['audience', c.audience ? [c.audience] : []], ['resources', c.resources ?? []]] as const) {
+      for (const r of list) {
+        const p = resourceUriProblem(r);
+        if (p) out.push(`${at}.${field}: ${r} ${p}`);
+      }
+    }
+    if (c.accessTokenTtl !== undefined && seconds(c.accessTokenTtl) > maxTtl) {
+      out.push(`${at}.accessTokenTtl: exceeds tokens.maxAccessTokenTtl`);
+    }
+  });
+  return out;
+}
+
+/** '15m' → 900. */
+export function seconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const n = Number(v.slice(0, -1));
+  const unit = v.slice(-1);
+  return n * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
+}
+
+function interpolate(v: unknown, env: NodeJS.ProcessEnv, path: string, problems: string[]): unknown {
+  if (typeof v === 'string') {
+    return v.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, name: string) => {
+      const val = env[name];
+      if (val === undefined) problems.push(`${path || '(root)'}: environment variable ${name} is not set`);
+      return val ?? '';
+    });
+  }
+  if (Array.isArray(v)) return v.map((x, i) => interpolate(x, env, path ? `${path}.${i}` : String(i), problems));
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+      out[k] = interpolate(x, env, path ? `${path}.${k}` : k, problems);
+    }
+    return out;
+  }
+  return v;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(over)) {
+    const b = base[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)) {
+      base[k] = deepMerge({ ...(b as Record<string, unknown>) }, v as Record<string, unknown>);
+    } else {
+      base[k] = v;
+    }
+  }
+  return base;
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}

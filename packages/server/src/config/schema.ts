@@ -1,0 +1,81 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+(s|m|h|d)$' })], {
+  description: 'seconds, or a number with s/m/h/d',
+});
+
+export const ClientConfigSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._~-]+$' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    type: Type.Optional(Type.Union([Type.Literal('confidential'), Type.Literal('public')])),
+    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+    secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256\\$[A-Za-z0-9_-]{43}$' })),
+    grants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 8 }),
+    scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
+    redirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
+    audience: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 50 })),
+    accessTokenTtl: Type.Optional(Duration),
+    firstParty: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 0, maximum: 65535 }),
+    host: Type.String({ minLength: 1 }),
+    dataDir: Type.String({ minLength: 1 }),
+    databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    tokens: Type.Object(
+      {
+        accessTokenTtl: Duration,
+        maxAccessTokenTtl: Duration,
+      },
+      { additionalProperties: false },
+    ),
+    keys: Type.Object(
+      {
+        algorithm: Type.Union([Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')]),
+        rotateEvery: Type.Optional(Duration),
+        reloadEvery: Duration,
+      },
+      { additionalProperties: false },
+    ),
+    trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))]),
+    tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
+    clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type ClientConfig = Static<typeof ClientConfigSchema>;
+export type RawConfig = Static<typeof ConfigSchema>;
+
+/** The validated configuration with durations in seconds. */
+export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients'> {
+  production: boolean;
+  databaseUrl: string;
+  tokens: { accessTokenTtl: number; maxAccessTokenTtl: number };
+  keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
+  clients: ClientConfig[];
+  /** Where the config came from, for messages. */
+  source: string;
+}
+
+export const DEFAULTS: RawConfig = {
+  issuer: 'http://localhost:9000',
+  port: 9000,
+  host: '127.0.0.1',
+  dataDir: './data',
+  logLevel: 'info',
+  tokens: { accessTokenTtl: 900, maxAccessTokenTtl: 3600 },
+  keys: { algorithm: 'RS256', reloadEvery: 10 },
+  trustProxy: false,
+  limits: { bodyBytes: 65536 },
+  clients: [],
+};

@@ -1,0 +1,1 @@
+export { authenticateClient, type AuthenticatedClient, type ClientAuthMethod } from './authenticate.js';

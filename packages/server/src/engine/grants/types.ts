@@ -1,0 +1,35 @@
+import type { Client } from '../../storage/stores.js';
+import type { AuthenticatedClient } from '../client-auth/index.js';
+import type { EngineContext } from '../context.js';
+
+/** RFC 6749 §5.1 successful response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope?: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+export interface GrantRequest {
+  client: Client;
+  authMethod: AuthenticatedClient['method'];
+  /** Only the parameters the grant declared. */
+  params: Record<string, string>;
+  /** RFC 8707 `resource` values. */
+  resources: string[];
+  ip: string;
+}
+
+/**
+ * A grant type is data plus a handler (STYLE.md 2). Built-in and custom grants register the same way;
+ * parameters not listed in `parameters` are dropped before `handle` runs.
+ */
+export interface GrantHandler {
+  readonly grantType: string;
+  readonly parameters: readonly string[];
+  /** True when public clients (auth method `none`) may use this grant. */
+  readonly publicClients: boolean;
+  handle(request: GrantRequest, ctx: EngineContext): Promise<TokenResponse>;
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { EngineContext } from '../engine/context.js';
+import type { GrantRegistry } from '../engine/grants/registry.js';
+import { parseForm } from './form.js';
+import { sendOAuthError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { tokenRoutes } from './routes/token.js';
+
+export interface AppDeps {
+  ctx: EngineContext;
+  grants: GrantRegistry;
+  ready: () => Promise<boolean>;
+  metadata: () => Record<string, unknown>;
+  logger: FastifyServerOptions['logger'];
+}
+
+/** Builds the Fastify app: parsers, security headers, the one error translator, and the routes. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config } = deps.ctx;
+  const https = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : null;
+  const app = Fastify({
+    logger: deps.logger,
+    bodyLimit: config.limits.bodyBytes,
+    // J2: X-Forwarded-* only from configured proxies.
+    trustProxy: config.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+    ...(https ? { https } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  // Other media types are read (within the body limit) and left unparsed; endpoints reject them.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
+  app.setErrorHandler((err, request, reply) => sendOAuthError(err, request, reply, config.issuer));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such endpoint' }),
+  );
+
+  healthRoutes(app, deps.ready);
+  metadataRoutes(app, deps.ctx, deps.metadata);
+  tokenRoutes(app, deps.grants, deps.ctx);
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { challenge, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from '@tessera/protocol';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY',
+]);
+
+/** True for errors meaning a dependency (database, Redis) is unreachable: answer 503, fail closed. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('SQLITE_IOERR'))) return true;
+  return typeof e?.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|database connection/i.test(e.message);
+}
+
+/** Maps anything thrown into an OAuthError; the original is kept for the log only. */
+export function toOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err;
+  if (isUnavailable(err)) return new TemporarilyUnavailable('the service is temporarily unavailable', { retryAfter: 5, cause: err });
+  const fe = err as Partial<FastifyError>;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TooLarge('the request body is too large');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new InvalidRequest('the request could not be parsed', { debug: fe.code ?? fe.message });
+  }
+  return new ServerError('internal error', { cause: err });
+}
+
+class TooLarge extends InvalidRequest {
+  override readonly status = 413;
+}
+
+/**
+ * The one place an error becomes HTTP for the back-channel endpoints: RFC 6749 §5.2 JSON,
+ * `Cache-Control: no-store`, 401 + `WWW-Authenticate: Basic` for client authentication,
+ * `Retry-After` for 429/503. The client sees only the safe description.
+ */
+export function sendOAuthError(err: unknown, request: FastifyRequest, reply: FastifyReply, realm: string): FastifyReply {
+  const e = toOAuthError(err);
+  if (e.status >= 500) request.log.error({ err: e.cause ?? e, code: e.error }, 'request failed');
+  else request.log.info({ code: e.error, reason: e.debug ?? e.description }, 'request rejected');
+  reply.code(e.status).header('cache-control', 'no-store').header('pragma', 'no-cache');
+  if (e instanceof InvalidClient) reply.header('www-authenticate', challenge('Basic', { realm }));
+  if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+  return reply.type('application/json').send(e.toJSON());
+}

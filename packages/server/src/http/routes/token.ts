@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequest } from '@tessera/protocol';
+import { tokenEndpoint } from '../../engine/token-endpoint.js';
+import type { GrantRegistry } from '../../engine/grants/registry.js';
+import type { EngineContext } from '../../engine/context.js';
+import type { RawParams } from '../../engine/params.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** True when the request's media type is form-encoded (parameters such as charset allowed). */
+export function isForm(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === FORM;
+}
+
+/** POST /token (RFC 6749 §3.2): form-encoded only; other methods get 405. */
+export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: EngineContext): void {
+  app.post('/token', async (request, reply) => {
+    if (!isForm(request.headers['content-type'])) throw new InvalidRequest(`the token endpoint accepts only ${FORM}`);
+    if (request.url.includes('?')) throw new InvalidRequest('parameters are not accepted in the query string');
+    const body = await tokenEndpoint(
+      { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip },
+      grants,
+      ctx,
+    );
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(body);
+  });
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: '/token',
+    handler: async (_request, reply) =>
+      reply.code(405).header('allow', 'POST').header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', error_description: 'the token endpoint accepts only POST' }),
+  });
+}

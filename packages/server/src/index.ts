@@ -1,0 +1,4 @@
+export { createTessera, type Tessera, type TesseraOptions } from './server.js';
+export { loadConfig, ConfigError, type LoadOptions } from './config/load.js';
+export type { Config, ClientConfig } from './config/schema.js';
+export type { GrantHandler, GrantRequest, TokenResponse } from './engine/grants/types.js';

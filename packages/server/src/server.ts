@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { buildApp } from './http/app.js';
+import { buildMetadata } from './http/routes/metadata.js';
+import { Keyring } from './engine/keys/keyring.js';
+import { SecretBox } from './engine/keys/secret-box.js';
+import { GrantRegistry } from './engine/grants/registry.js';
+import { clientCredentials } from './engine/grants/client-credentials.js';
+import type { EngineContext } from './engine/context.js';
+import { createStores, isReady, migrate, openDatabase, type Db } from './storage/index.js';
+import { applyConfigClients } from './clients-from-config.js';
+import { resolveSecret } from './secret.js';
+import { loggerOptions } from './logging.js';
+
+export interface Tessera {
+  app: FastifyInstance;
+  ctx: EngineContext;
+  db: Db;
+  grants: GrantRegistry;
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TesseraOptions {
+  /** Replaces the pino logger options (tests pass `false`). */
+  logger?: unknown;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The composition root: everything is wired here and only here (STYLE.md 3). */
+export async function createTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
+  const now = () => Math.floor(Date.now() / 1000);
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrate(db);
+    const box = new SecretBox(resolveSecret(config.dataDir, config.production, options.env));
+    const stores = createStores(db);
+    const keyring = new Keyring(stores.keys, box, { algorithm: config.keys.algorithm, maxTokenTtl: config.tokens.maxAccessTokenTtl });
+    await keyring.init();
+    await applyConfigClients(config.clients, stores.clients, box, now());
+    const ctx: EngineContext = { config, stores, keyring, box, now };
+
+    const grants = new GrantRegistry().register(clientCredentials);
+    const clients = await stores.clients.list();
+    const metadata = buildMetadata(ctx, {
+      grantTypes: grants.types(),
+      authMethods: ['client_secret_basic', 'client_secret_post'],
+      scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
+    });
+    const app = buildApp({
+      ctx,
+      grants,
+      ready: () => isReady(db),
+      metadata: () => metadata,
+      logger: (options.logger ?? loggerOptions(config.logLevel)) as never,
+    });
+
+    const timers: NodeJS.Timeout[] = [];
+    // Other instances may rotate: re-read the key table so every instance publishes the same JWKS.
+    timers.push(setInterval(() => void keyring.reload().catch((e: unknown) => app.log.warn({ err: e }, 'key reload failed')), config.keys.reloadEvery * 1000));
+    if (config.keys.rotateEvery !== undefined) {
+      const every = config.keys.rotateEvery;
+      const check = Math.max(1, Math.min(60, Math.floor(every / 10))) * 1000;
+      timers.push(setInterval(() => {
+        keyring.rotateIfOlderThan(every).then(
+          (rotated) => rotated && app.log.info({ kid: keyring.active().kid }, 'signing key rotated on schedule'),
+          (e: unknown) => app.log.warn({ err: e }, 'scheduled key rotation failed'),
+        );
+      }, check));
+    }
+    for (const t of timers) t.unref();
+
+    let closed = false;
+    return {
+      app,
+      ctx,
+      db,
+      grants,
+      async listen() {
+        return app.listen({ port: config.port, host: config.host });
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const t of timers) clearInterval(t);
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}

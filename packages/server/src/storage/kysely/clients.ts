@@ -1,0 +1,70 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ClientsTable, Database } from '../schema.js';
+import type { Client, ClientStore } from '../stores.js';
+
+function toClient(r: Selectable<ClientsTable>): Client {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    secretHash: r.secret_hash ?? undefined,
+    redirectUris: JSON.parse(r.redirect_uris) as string[],
+    grantTypes: JSON.parse(r.grant_types) as string[],
+    scopes: JSON.parse(r.scopes) as string[],
+    audience: r.audience ?? undefined,
+    resources: JSON.parse(r.resources) as string[],
+    accessTokenTtl: r.access_token_ttl ?? undefined,
+    firstParty: r.first_party === 1,
+    source: r.source,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toRow(c: Client): ClientsTable {
+  return {
+    id: c.id,
+    name: c.name,
+    type: c.type,
+    secret_hash: c.secretHash ?? null,
+    redirect_uris: JSON.stringify(c.redirectUris),
+    grant_types: JSON.stringify(c.grantTypes),
+    scopes: JSON.stringify(c.scopes),
+    audience: c.audience ?? null,
+    resources: JSON.stringify(c.resources),
+    access_token_ttl: c.accessTokenTtl ?? null,
+    first_party: c.firstParty ? 1 : 0,
+    source: c.source,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+export class KyselyClientStore implements ClientStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(id: string): Promise<Client | undefined> {
+    const row = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toClient(row) : undefined;
+  }
+
+  async list(): Promise<Client[]> {
+    const rows = await this.db.selectFrom('clients').selectAll().orderBy('id').execute();
+    return rows.map(toClient);
+  }
+
+  async upsert(client: Client): Promise<void> {
+    const row = toRow(client);
+    const { id: _id, created_at: _created, ...update } = row;
+    await this.db
+      .insertInto('clients')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(update))
+      .execute();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}
