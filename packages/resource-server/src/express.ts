@@ -1,0 +1,54 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { createHttpAuth, fail, runGuard, type AuthSource, type HttpAuthOptions } from './http-auth.js';
+import { checkRoles, checkScopes, type Guard } from './guards.js';
+import type { BearerRequest } from './bearer.js';
+import type { HttpErrorResponse } from './http-error.js';
+import type { AuthResult } from './claims.js';
+
+export type { AuthFailure, HttpAuthOptions, AuthSource } from './http-auth.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by {@link requireAuth} once the bearer token is verified. */
+      auth?: AuthResult;
+    }
+  }
+}
+
+const view = (req: Request): BearerRequest => ({ method: req.method, url: req.originalUrl, headers: req.headers, body: req.body as unknown });
+
+function send(res: Response, r: HttpErrorResponse): void {
+  res.status(r.status).set(r.headers).send(JSON.stringify(r.body));
+}
+
+/**
+ * Express middleware: verifies the RFC 6750 bearer token and sets `req.auth`, or answers 400/401/503
+ * with `WWW-Authenticate` (RFC 6750 §3). Pass options (a verifier is created) or a shared verifier.
+ *
+ * @example app.use('/orders', requireAuth({ issuer, audience: 'orders' }));
+ */
+export function requireAuth(source: AuthSource, http?: HttpAuthOptions): RequestHandler {
+  const auth = createHttpAuth(source, http);
+  return (req, res, next) => {
+    auth.authenticate(req, view(req)).then(
+      (result) => ((req.auth = result), next()),
+      (e: unknown) => send(res, fail(req, view(req), e)),
+    );
+  };
+}
+
+function guard(check: Guard): RequestHandler {
+  return (req, res, next) => {
+    const r = runGuard(req, view(req), req.auth, check);
+    if (r) send(res, r);
+    else next();
+  };
+}
+
+/** Route guard: every scope is required, else 403 `insufficient_scope` (RFC 6750 §3.1). */
+export const requireScopes = (...scopes: string[]): RequestHandler => guard(checkScopes(...scopes));
+
+/** Route guard: every role is required (RFC 9068 §7.2.1.1), else 403 `insufficient_scope`. */
+export const requireRoles = (...roles: string[]): RequestHandler => guard(checkRoles(...roles));
