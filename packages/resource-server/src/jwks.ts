@@ -59,15 +59,15 @@ export class JwksCache {
     this.now = o.now ?? Date.now;
   }
 
-  /** Number of fetch attempts allowed right now (0 or 1); exposed for tests and metrics. */
-  canRefetch(): boolean {
+  /** Whether the cooldown since the last fetch attempt has passed. */
+  private canRefetch(): boolean {
     return this.now() - this.lastAttempt >= this.o.cooldownMs;
   }
 
   /** Resolves the verification key for a header's `kid` and `alg`; fails closed with InvalidToken. */
   async getKey(kid: string, alg: string): Promise<CryptoKey> {
     const stale = this.now() - this.loadedAt > (this.o.maxAgeMs ?? 600_000);
-    if ((stale || !this.keys.has(kid)) && this.canRefetch()) await this.refresh();
+    if ((stale || !this.keys.has(kid)) && (this.inflight || this.canRefetch())) await this.refresh();
     const jwk = this.keys.get(kid)?.find((k) => keyFits(k, alg));
     if (!jwk) throw new InvalidToken('the access token is invalid', { debug: `no usable key for kid ${JSON.stringify(kid).slice(0, 80)} alg ${alg}` });
     let byAlg = this.imported.get(jwk);
