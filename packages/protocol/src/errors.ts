@@ -101,6 +101,16 @@ export class InteractionRequired extends OAuthError {
   readonly error = 'interaction_required';
   readonly status = 400;
 }
+/** OIDC Core §3.1.2.6: the `request` parameter (request objects) is not supported. */
+export class RequestNotSupported extends OAuthError {
+  readonly error = 'request_not_supported';
+  readonly status = 400;
+}
+/** OIDC Core §3.1.2.6: the `request_uri` parameter is not supported. */
+export class RequestUriNotSupported extends OAuthError {
+  readonly error = 'request_uri_not_supported';
+  readonly status = 400;
+}
 /** RFC 6750 §3.1 */
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';

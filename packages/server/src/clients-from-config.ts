@@ -33,6 +33,7 @@ function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: num
     resources: c.resources ?? [],
     accessTokenTtl: c.accessTokenTtl === undefined ? undefined : seconds(c.accessTokenTtl),
     firstParty: c.firstParty ?? false,
+    postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     source: 'config',
     createdAt,
     updatedAt: now,

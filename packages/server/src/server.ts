@@ -6,6 +6,14 @@ import { Keyring } from './engine/keys/keyring.js';
 import { SecretBox } from './engine/keys/secret-box.js';
 import { GrantRegistry } from './engine/grants/registry.js';
 import { clientCredentials } from './engine/grants/client-credentials.js';
+import { authorizationCode } from './engine/grants/authorization-code.js';
+import { AuthorizationFlow } from './engine/authorize/flow.js';
+import { SessionManager } from './engine/sessions/session-manager.js';
+import { Csrf } from './engine/sessions/csrf.js';
+import { LoginThrottle } from './engine/login/throttle.js';
+import { warmPasswordHasher } from './engine/users/password.js';
+import { Cookies } from './http/cookies.js';
+import { applyConfigUsers } from './users-from-config.js';
 import type { EngineContext } from './engine/context.js';
 import { createStores, isReady, migrate, openDatabase, type Db } from './storage/index.js';
 import { applyConfigClients } from './clients-from-config.js';
@@ -39,21 +47,33 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const keyring = new Keyring(stores.keys, box, { algorithm: config.keys.algorithm, maxTokenTtl: config.tokens.maxAccessTokenTtl });
     await keyring.init();
     await applyConfigClients(config.clients, stores.clients, box, now());
+    await applyConfigUsers(config.users, stores, now());
+    await warmPasswordHasher();
     const ctx: EngineContext = { config, stores, keyring, box, now };
 
-    const grants = new GrantRegistry().register(clientCredentials);
+    const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode);
     const clients = await stores.clients.list();
     const metadata = buildMetadata(ctx, {
       grantTypes: grants.types(),
-      authMethods: ['client_secret_basic', 'client_secret_post'],
+      authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
     });
+    const sessions = new SessionManager(stores.sessions, config.sessions, now);
+    const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
+    const browser = {
+      flow: new AuthorizationFlow(ctx, sessions),
+      sessions,
+      csrf: new Csrf(box),
+      throttle,
+      cookies: new Cookies(config.issuer),
+    };
     const app = buildApp({
       ctx,
       grants,
       ready: () => isReady(db),
       metadata: () => metadata,
       logger: (options.logger ?? loggerOptions(config.logLevel)) as never,
+      browser,
     });
 
     const timers: NodeJS.Timeout[] = [];
@@ -69,6 +89,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         );
       }, check));
     }
+    // Expired sessions, interactions, codes and login counters are deleted in the background.
+    timers.push(setInterval(() => {
+      Promise.all([
+        sessions.purgeExpired(),
+        throttle.purgeExpired(),
+        stores.interactions.purgeExpired(now()),
+        stores.codes.purgeExpired(now()),
+      ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
+    }, 5 * 60 * 1000));
     for (const t of timers) t.unref();
 
     let closed = false;

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js';
 import { isLoopbackHost, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
+import { authProblems, authSettings } from './auth-settings.js';
 
 export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
@@ -73,15 +74,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const cfg = raw as unknown as RawConfig;
   const production = env.NODE_ENV === 'production';
-  problems.push(...semanticProblems(cfg, production));
+  problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
   if (problems.length) throw new ConfigError(source, problems);
 
+  const { codeTtl, idTokenTtl, ...auth } = authSettings(cfg, seconds);
   return {
     ...cfg,
+    ...auth,
     production,
     source,
     databaseUrl: cfg.databaseUrl ?? `sqlite:${resolve(cfg.dataDir, 'tessera.db')}`,
-    tokens: { accessTokenTtl: seconds(cfg.tokens.accessTokenTtl), maxAccessTokenTtl: seconds(cfg.tokens.maxAccessTokenTtl) },
+    tokens: { accessTokenTtl: seconds(cfg.tokens.accessTokenTtl), maxAccessTokenTtl: seconds(cfg.tokens.maxAccessTokenTtl), codeTtl, idTokenTtl },
     keys: {
       algorithm: cfg.keys.algorithm,
       rotateEvery: cfg.keys.rotateEvery === undefined ? undefined : seconds(cfg.keys.rotateEvery),

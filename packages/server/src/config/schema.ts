@@ -18,6 +18,25 @@ export const ClientConfigSchema = Type.Object(
     resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 50 })),
     accessTokenTtl: Type.Optional(Duration),
     firstParty: Type.Optional(Type.Boolean()),
+    postLogoutRedirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A user declared in the config file (applied idempotently at start, keyed by username). */
+export const UserConfigSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    /** Optional fixed subject (`usr_…`); otherwise one is generated on first start and kept. */
+    sub: Type.Optional(Type.String({ pattern: '^usr_[A-Za-z0-9_-]{16,60}$' })),
+    /** Plain text: development only (rejected in production). */
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+    /** argon2id PHC string. */
+    passwordHash: Type.Optional(Type.String({ pattern: '^\\$argon2id\\$' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })),
+    emailVerified: Type.Optional(Type.Boolean()),
+    roles: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9:._-]{1,64}$' }), { maxItems: 50 })),
   },
   { additionalProperties: false },
 );
@@ -34,6 +53,10 @@ export const ConfigSchema = Type.Object(
       {
         accessTokenTtl: Duration,
         maxAccessTokenTtl: Duration,
+        /** Authorization code lifetime (RFC 6749 §4.1.2: short; default 60 s, at most 10 min). */
+        codeTtl: Type.Optional(Duration),
+        /** ID token lifetime (default 10 min, at most tokens.maxAccessTokenTtl). */
+        idTokenTtl: Type.Optional(Duration),
       },
       { additionalProperties: false },
     ),
@@ -49,18 +72,36 @@ export const ConfigSchema = Type.Object(
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
+    users: Type.Optional(Type.Array(UserConfigSchema, { maxItems: 10000 })),
+    /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
+    sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
+    /** Login throttling: failures allowed per account and per client IP within one window. */
+    login: Type.Optional(
+      Type.Object(
+        {
+          maxFailuresPerAccount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          window: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 
 export type ClientConfig = Static<typeof ClientConfigSchema>;
+export type UserConfig = Static<typeof UserConfigSchema>;
 export type RawConfig = Static<typeof ConfigSchema>;
 
 /** The validated configuration with durations in seconds. */
-export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients'> {
+export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login'> {
   production: boolean;
   databaseUrl: string;
-  tokens: { accessTokenTtl: number; maxAccessTokenTtl: number };
+  tokens: { accessTokenTtl: number; maxAccessTokenTtl: number; codeTtl: number; idTokenTtl: number };
+  users: UserConfig[];
+  sessions: { ttl: number; idleTtl: number };
+  login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
   clients: ClientConfig[];
   /** Where the config came from, for messages. */

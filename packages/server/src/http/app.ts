@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import type { EngineContext } from '../engine/context.js';
 import type { GrantRegistry } from '../engine/grants/registry.js';
 import { parseForm } from './form.js';
@@ -7,6 +8,9 @@ import { sendOAuthError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { tokenRoutes } from './routes/token.js';
+import { userinfoRoutes } from './routes/userinfo.js';
+import { browserRoutes } from './browser-routes.js';
+import type { BrowserDeps } from './browser-deps.js';
 
 export interface AppDeps {
   ctx: EngineContext;
@@ -14,6 +18,7 @@ export interface AppDeps {
   ready: () => Promise<boolean>;
   metadata: () => Record<string, unknown>;
   logger: FastifyServerOptions['logger'];
+  browser: BrowserDeps;
 }
 
 /** Builds the Fastify app: parsers, security headers, the one error translator, and the routes. */
@@ -53,5 +58,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, deps.ready);
   metadataRoutes(app, deps.ctx, deps.metadata);
   tokenRoutes(app, deps.grants, deps.ctx);
+  userinfoRoutes(app, deps.ctx);
+  void app.register(fastifyCookie);
+  void app.register(browserRoutes(deps.browser, deps.ctx));
   return app;
 }

@@ -1,6 +1,12 @@
 import { openDatabase, migrate, isReady, type Db } from './connect.js';
 import { KyselyClientStore } from './kysely/clients.js';
 import { KyselyKeyStore } from './kysely/keys.js';
+import { KyselyUserStore } from './kysely/users.js';
+import { KyselySessionStore } from './kysely/sessions.js';
+import { KyselyInteractionStore } from './kysely/interactions.js';
+import { KyselyConsentStore } from './kysely/consents.js';
+import { KyselyLoginAttemptStore } from './kysely/login-attempts.js';
+import { KyselyAuthorizationCodeStore } from './kysely/codes.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -11,5 +17,11 @@ export function createStores(db: Db): Stores {
   return {
     clients: new KyselyClientStore(db.kysely),
     keys: new KyselyKeyStore(db.kysely),
+    users: new KyselyUserStore(db.kysely),
+    sessions: new KyselySessionStore(db.kysely),
+    interactions: new KyselyInteractionStore(db.kysely),
+    consents: new KyselyConsentStore(db.kysely),
+    loginAttempts: new KyselyLoginAttemptStore(db.kysely),
+    codes: new KyselyAuthorizationCodeStore(db.kysely),
   };
 }

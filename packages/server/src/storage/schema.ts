@@ -16,6 +16,8 @@ export interface ClientsTable {
   source: 'config' | 'cli';
   created_at: number;
   updated_at: number;
+  /** JSON array (migration 002). */
+  post_logout_redirect_uris: Generated<string>;
 }
 
 export interface SigningKeysTable {
@@ -35,7 +37,91 @@ export interface MigrationMarkerTable {
   id: Generated<number>;
 }
 
+export interface UsersTable {
+  sub: string;
+  username: string;
+  email: string | null;
+  email_verified: number;
+  name: string | null;
+  password_hash: string;
+  roles: string;
+  source: 'config' | 'cli';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the value itself is never stored. */
+  id_hash: string;
+  /** Public session identifier (the `sid` claim, OIDC Front-Channel Logout §3). */
+  sid: string;
+  sub: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface InteractionsTable {
+  id_hash: string;
+  browser_hash: string;
+  client_id: string;
+  /** The validated authorization request, JSON. */
+  request: string;
+  login_sub: string | null;
+  login_at: number | null;
+  consented: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ConsentsTable {
+  sub: string;
+  client_id: string;
+  scopes: string;
+  updated_at: number;
+}
+
+export interface LoginAttemptsTable {
+  key: string;
+  failures: number;
+  window_start: number;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  sub: string;
+  redirect_uri: string;
+  redirect_uri_sent: number;
+  code_challenge: string;
+  code_challenge_method: string;
+  nonce: string | null;
+  scope: string;
+  resources: string;
+  auth_time: number;
+  sid: string | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface CodeIssuedTokensTable {
+  code_hash: string;
+  jti: string;
+  token_type: string;
+  expires_at: number;
+}
+
 export interface Database {
   clients: ClientsTable;
   signing_keys: SigningKeysTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  interactions: InteractionsTable;
+  consents: ConsentsTable;
+  login_attempts: LoginAttemptsTable;
+  authorization_codes: AuthorizationCodesTable;
+  code_issued_tokens: CodeIssuedTokensTable;
 }

@@ -18,7 +18,10 @@ export interface Client {
   /** Further resource indicators this client may ask for. */
   resources: string[];
   accessTokenTtl: number | undefined;
+  /** Consent is skipped for first-party clients (the operator vouches for them). */
   firstParty: boolean;
+  /** RP-initiated logout: where `post_logout_redirect_uri` may point (exact match); absent = none. */
+  postLogoutRedirectUris?: string[];
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -59,7 +62,142 @@ export interface KeyStore {
   purgeRetired(now: number): Promise<number>;
 }
 
+export interface User {
+  /** Stable opaque subject: `usr_` + random base64url (never reused, never a client id). */
+  sub: string;
+  /** Normalised (NFKC, lower case); unique. */
+  username: string;
+  email: string | undefined;
+  emailVerified: boolean;
+  name: string | undefined;
+  /** argon2id PHC string. */
+  passwordHash: string;
+  roles: string[];
+  source: 'config' | 'cli';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserStore {
+  get(sub: string): Promise<User | undefined>;
+  /** By normalised username, or by e-mail address. */
+  findByLogin(login: string): Promise<User | undefined>;
+  list(): Promise<User[]>;
+  /** Inserts, or replaces the row with the same `sub`. */
+  upsert(user: User): Promise<void>;
+  /** Deletes the user; sessions and consents go with it. */
+  delete(sub: string): Promise<boolean>;
+}
+
+export interface Session {
+  /** SHA-256 of the cookie value. */
+  idHash: string;
+  sid: string;
+  sub: string;
+  authTime: number;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+export interface SessionStore {
+  insert(session: Session): Promise<void>;
+  get(idHash: string): Promise<Session | undefined>;
+  touch(idHash: string, now: number): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  deleteForUser(sub: string): Promise<number>;
+  purgeExpired(idleBefore: number, now: number): Promise<number>;
+}
+
+export interface Interaction {
+  idHash: string;
+  /** SHA-256 of the browser cookie the interaction was started with. */
+  browserHash: string;
+  clientId: string;
+  request: Record<string, unknown>;
+  /** Who signed in during this interaction, and when (satisfies prompt=login / max_age). */
+  loginSub: string | undefined;
+  loginAt: number | undefined;
+  consented: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface InteractionStore {
+  insert(interaction: Interaction): Promise<void>;
+  get(idHash: string, now: number): Promise<Interaction | undefined>;
+  recordLogin(idHash: string, sub: string, at: number): Promise<void>;
+  recordConsent(idHash: string): Promise<void>;
+  /** Single use: true only for the caller that deleted it. */
+  consume(idHash: string): Promise<boolean>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface ConsentStore {
+  get(sub: string, clientId: string): Promise<string[]>;
+  /** Adds scopes to what the user already granted this client. */
+  grant(sub: string, clientId: string, scopes: string[], now: number): Promise<void>;
+  revoke(sub: string, clientId: string): Promise<void>;
+}
+
+export interface LoginAttemptStore {
+  /** Current failure count in the window starting at or after `windowStart`. */
+  get(key: string): Promise<{ failures: number; windowStart: number } | undefined>;
+  /** Atomically counts one failure, opening a new window when the old one started before `staleBefore`. */
+  recordFailure(key: string, now: number, staleBefore: number): Promise<void>;
+  clear(key: string): Promise<void>;
+  purgeOlderThan(before: number): Promise<number>;
+}
+
+export interface AuthorizationCode {
+  codeHash: string;
+  clientId: string;
+  sub: string;
+  redirectUri: string;
+  /** Whether `redirect_uri` was in the authorization request (then /token must repeat it). */
+  redirectUriSent: boolean;
+  codeChallenge: string;
+  codeChallengeMethod: 'S256';
+  nonce: string | undefined;
+  scopes: string[];
+  resources: string[];
+  authTime: number;
+  sid: string | undefined;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | undefined;
+  revokedAt: number | undefined;
+}
+
+export interface IssuedToken {
+  jti: string;
+  type: 'access_token';
+  expiresAt: number;
+}
+
+export interface AuthorizationCodeStore {
+  insert(code: AuthorizationCode): Promise<void>;
+  get(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Single use as one conditional UPDATE (DESIGN.md §5): true only for the one caller that
+   * flipped `consumed_at` on an unexpired, unrevoked code.
+   */
+  consume(codeHash: string, now: number): Promise<boolean>;
+  /** Marks the grant revoked (replay detected) and returns what its redemption issued. */
+  revoke(codeHash: string, now: number): Promise<IssuedToken[]>;
+  recordIssued(codeHash: string, tokens: IssuedToken[]): Promise<void>;
+  /** True when the token came from a code that was later revoked. */
+  isRevokedToken(jti: string): Promise<boolean>;
+  purgeExpired(before: number): Promise<number>;
+}
+
 export interface Stores {
   clients: ClientStore;
   keys: KeyStore;
+  users: UserStore;
+  sessions: SessionStore;
+  interactions: InteractionStore;
+  consents: ConsentStore;
+  loginAttempts: LoginAttemptStore;
+  codes: AuthorizationCodeStore;
 }

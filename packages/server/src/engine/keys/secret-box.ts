@@ -8,11 +8,24 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 export class SecretBox {
   readonly #kek: Buffer;
   readonly #hmacKey: Buffer;
+  readonly #purposeKeys = new Map<string, Buffer>();
+  readonly #secret: string;
 
   constructor(secret: string) {
     if (Buffer.byteLength(secret) < 32) throw new TypeError('TESSERA_SECRET must be at least 32 characters');
     this.#kek = derive(secret, 'tessera key-encryption v1');
     this.#hmacKey = derive(secret, 'tessera client-secret v1');
+    this.#secret = secret;
+  }
+
+  /** HMAC-SHA-256 under a key derived for `purpose` alone (e.g. CSRF tokens), base64url. */
+  mac(purpose: string, data: string): string {
+    let key = this.#purposeKeys.get(purpose);
+    if (!key) {
+      key = derive(this.#secret, `tessera mac ${purpose} v1`);
+      this.#purposeKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(data, 'utf8').digest('base64url');
   }
 
   encrypt(plaintext: string, aad: string): string {

@@ -7,20 +7,43 @@ export interface MetadataOptions {
   scopes: string[];
 }
 
+/** OIDC Core §5.1 claims this server can return (ID token, /userinfo). */
+const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
+
 /**
  * RFC 8414 authorization server metadata, served at both well-known paths (OIDC Discovery §4 uses the
  * second). It lists only what this server really supports; `issuer` is byte-identical to `iss` in tokens.
  */
 export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record<string, unknown> {
   const iss = ctx.config.issuer;
+  const code = opts.grantTypes.includes('authorization_code');
   return {
     issuer: iss,
     token_endpoint: `${iss}/token`,
     jwks_uri: `${iss}/jwks.json`,
     grant_types_supported: opts.grantTypes,
-    response_types_supported: [],
+    response_types_supported: code ? ['code'] : [],
     token_endpoint_auth_methods_supported: opts.authMethods,
     scopes_supported: opts.scopes,
+    ...(code
+      ? {
+        // RFC 6749 §3.1, OAuth 2.1: code flow only, PKCE S256 only (B1), RFC 9207 `iss` (A9).
+        authorization_endpoint: `${iss}/authorize`,
+        response_modes_supported: ['query'],
+        code_challenge_methods_supported: ['S256'],
+        authorization_response_iss_parameter_supported: true,
+        // OpenID Connect Discovery 1.0 §3.
+        userinfo_endpoint: `${iss}/userinfo`,
+        end_session_endpoint: `${iss}/logout`,
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: [ctx.config.keys.algorithm],
+        claims_supported: CLAIMS,
+        claims_parameter_supported: false,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+      }
+      : {}),
   };
 }
 

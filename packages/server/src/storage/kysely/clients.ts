@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ClientsTable, Database } from '../schema.js';
 import type { Client, ClientStore } from '../stores.js';
 
@@ -15,13 +15,14 @@ function toClient(r: Selectable<ClientsTable>): Client {
     resources: JSON.parse(r.resources) as string[],
     accessTokenTtl: r.access_token_ttl ?? undefined,
     firstParty: r.first_party === 1,
+    postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
     source: r.source,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
 }
 
-function toRow(c: Client): ClientsTable {
+function toRow(c: Client): Insertable<ClientsTable> {
   return {
     id: c.id,
     name: c.name,
@@ -34,6 +35,7 @@ function toRow(c: Client): ClientsTable {
     resources: JSON.stringify(c.resources),
     access_token_ttl: c.accessTokenTtl ?? null,
     first_party: c.firstParty ? 1 : 0,
+    post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris ?? []),
     source: c.source,
     created_at: c.createdAt,
     updated_at: c.updatedAt,

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_clients_keys.js';
+import * as m002 from './002_users_sessions_codes.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -7,6 +8,7 @@ import * as m001 from './001_clients_keys.js';
  */
 export const migrations: Record<string, Migration> = {
   '001_clients_keys': m001,
+  '002_users_sessions_codes': m002,
 };
 
 export const migrationProvider: MigrationProvider = {

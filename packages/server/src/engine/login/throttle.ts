@@ -1,0 +1,59 @@
+import type { LoginAttemptStore } from '../../storage/stores.js';
+
+export interface ThrottleSettings {
+  maxFailuresPerAccount: number;
+  maxFailuresPerIp: number;
+  /** Window length in seconds. */
+  window: number;
+}
+
+/**
+ * Brute-force protection for password logins (RFC 6819 §5.1.4.2.3; SECURITY-CHECKLIST E2): failures
+ * are counted per account and per client IP in fixed windows stored in the database, so every instance
+ * and a restart see the same counts. Once a key reaches its limit, attempts for it are refused until its
+ * window ends (429 + Retry-After), whether or not the password would be right. A success clears the
+ * account counter, not the IP counter (one valid account must not reset an IP's budget).
+ *
+ * Trade-off: the per-account limit lets an attacker lock an account for one window; the window is
+ * short (default 15 min) and the per-IP limit bounds how many accounts one address can lock.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly store: LoginAttemptStore,
+    private readonly settings: ThrottleSettings,
+    private readonly now: () => number,
+  ) {}
+
+  /** Seconds to wait when `account` or `ip` is throttled, else 0. */
+  async retryAfter(account: string, ip: string): Promise<number> {
+    const now = this.now();
+    let wait = 0;
+    for (const [key, max] of this.#keys(account, ip)) {
+      const row = await this.store.get(key);
+      if (!row || row.failures < max) continue;
+      const ends = row.windowStart + this.settings.window;
+      if (ends > now) wait = Math.max(wait, ends - now);
+    }
+    return wait;
+  }
+
+  async recordFailure(account: string, ip: string): Promise<void> {
+    const now = this.now();
+    for (const [key] of this.#keys(account, ip)) await this.store.recordFailure(key, now, now - this.settings.window);
+  }
+
+  async recordSuccess(account: string): Promise<void> {
+    await this.store.clear(`acct:${account}`);
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.store.purgeOlderThan(this.now() - this.settings.window);
+  }
+
+  #keys(account: string, ip: string): Array<[string, number]> {
+    return [
+      [`acct:${account}`, this.settings.maxFailuresPerAccount],
+      [`ip:${ip}`, this.settings.maxFailuresPerIp],
+    ];
+  }
+}

@@ -1,0 +1,31 @@
+import { InsufficientScope, InvalidToken } from '@tessera/protocol';
+import { USER_SUB_PREFIX } from '../config/load.js';
+import type { EngineContext } from './context.js';
+import { verifyAccessToken } from './tokens/verify-access-token.js';
+
+/**
+ * OIDC Core §5.3 UserInfo: the bearer token must be ours, for this issuer, granted `openid`, issued to
+ * a user, and not from a revoked grant. Returns `sub` plus the standard claims (§5.1) of the granted
+ * scopes (§5.4): `profile` → name, preferred_username, updated_at; `email` → email, email_verified.
+ */
+export async function userinfo(token: string, ctx: EngineContext): Promise<Record<string, unknown>> {
+  const claims = await verifyAccessToken(token, ctx.keyring, ctx.config.issuer, ctx.config.issuer);
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  if (!scopes.includes('openid')) throw new InsufficientScope('the access token was not granted the openid scope', { scope: 'openid' });
+  if (!claims.sub!.startsWith(USER_SUB_PREFIX)) throw new InvalidToken('the access token was not issued to a user');
+  if (await ctx.stores.codes.isRevokedToken(claims.jti!)) throw new InvalidToken('the access token was revoked', { debug: 'grant revoked' });
+  const user = await ctx.stores.users.get(claims.sub!);
+  if (!user) throw new InvalidToken('the user no longer exists');
+
+  const out: Record<string, unknown> = { sub: user.sub };
+  if (scopes.includes('profile')) {
+    out.preferred_username = user.username;
+    if (user.name) out.name = user.name;
+    out.updated_at = user.updatedAt;
+  }
+  if (scopes.includes('email') && user.email) {
+    out.email = user.email;
+    out.email_verified = user.emailVerified;
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+import type { AuthorizationFlow } from '../engine/authorize/flow.js';
+import type { Csrf } from '../engine/sessions/csrf.js';
+import type { SessionManager } from '../engine/sessions/session-manager.js';
+import type { LoginThrottle } from '../engine/login/throttle.js';
+import type { Cookies } from './cookies.js';
+
+/** What the browser-facing routes (authorize, login, consent, logout) share; wired in server.ts. */
+export interface BrowserDeps {
+  flow: AuthorizationFlow;
+  sessions: SessionManager;
+  csrf: Csrf;
+  throttle: LoginThrottle;
+  cookies: Cookies;
+}

@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidRequest } from '@tessera/protocol';
+import type { RawParams } from '../../engine/params.js';
+import type { Outcome } from '../../engine/authorize/flow.js';
+import { parseForm } from '../form.js';
+import { isForm } from './token.js';
+import { Forbidden } from '../pages/errors.js';
+import { securityHeaders } from '../pages/render.js';
+
+/** The query string, parsed strictly (repeated names kept as arrays, empty values dropped). */
+export function queryParams(request: FastifyRequest): RawParams {
+  const q = request.url.indexOf('?');
+  return q < 0 ? (Object.create(null) as RawParams) : parseForm(request.url.slice(q + 1));
+}
+
+/** A form-encoded POST body; anything else is rejected. */
+export function formBody(request: FastifyRequest): RawParams {
+  if (!isForm(request.headers['content-type'])) throw new InvalidRequest('expected a form submission');
+  return (request.body ?? Object.create(null)) as RawParams;
+}
+
+/** One value of a form field; a repeated field counts as absent. */
+export function field(params: RawParams, name: string): string | undefined {
+  const v = params[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Defence in depth for form posts (A16), before the CSRF token is checked: a browser-declared
+ * cross-site request, or an Origin other than ours, is refused.
+ */
+export function assertSameOrigin(request: FastifyRequest, issuer: string): void {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site') throw new Forbidden('Sec-Fetch-Site: cross-site');
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== new URL(issuer).origin) throw new Forbidden('foreign Origin');
+}
+
+/** 303 See Other (A12: never 307 after a POST with credentials), with page headers. */
+export function seeOther(reply: FastifyReply, location: string): FastifyReply {
+  securityHeaders(reply);
+  return reply.code(303).header('location', location).send();
+}
+
+/** Sends an authorization-flow outcome: the client redirect, or the next page of the interaction. */
+export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {
+  if (outcome.kind === 'redirect') return seeOther(reply, outcome.location);
+  return seeOther(reply, `/${outcome.kind}?iid=${encodeURIComponent(outcome.interactionId)}`);
+}

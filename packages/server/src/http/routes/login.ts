@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TooManyRequests } from '@tessera/protocol';
+import type { BrowserDeps } from '../browser-deps.js';
+import type { EngineContext } from '../../engine/context.js';
+import type { PendingInteraction } from '../../engine/authorize/flow.js';
+import { authenticateUser, InvalidCredentials } from '../../engine/login/authenticate-user.js';
+import { Forbidden } from '../pages/errors.js';
+import { sendPage } from '../pages/render.js';
+import { assertSameOrigin, field, formBody, queryParams, seeOther } from './browser-util.js';
+
+/**
+ * The sign-in page of a pending authorization request. POST checks origin and CSRF token, then the
+ * password (throttled per account and IP: 429 + Retry-After), starts a new session (fresh id: no
+ * fixation) and answers 303 back to the authorization flow (A12).
+ */
+export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: EngineContext): void {
+  const page = (reply: FastifyReply, p: PendingInteraction, browser: string, session: string | undefined, extra: { status?: number; error?: string; username?: string }) =>
+    sendPage(reply, 'login', {
+      title: 'Sign in',
+      clientName: p.client.name,
+      iid: p.id,
+      csrf: deps.csrf.token('login', browser, session, p.id),
+      username: extra.username ?? p.request.loginHint ?? '',
+      error: extra.error,
+    }, { status: extra.status ?? 200, formTargets: [p.request.redirectUri] });
+
+  app.get('/login', async (request, reply) => {
+    const browser = deps.cookies.browser(request, reply);
+    const session = deps.cookies.session(request);
+    const p = await deps.flow.pending(field(queryParams(request), 'iid'), { id: browser, session });
+    return page(reply, p, browser, session, {});
+  });
+
+  app.post('/login', async (request, reply) => {
+    assertSameOrigin(request, ctx.config.issuer);
+    const body = formBody(request);
+    const browser = deps.cookies.existingBrowser(request);
+    const session = deps.cookies.session(request);
+    if (browser === undefined) throw new Forbidden('no browser cookie');
+    const p = await deps.flow.pending(field(body, 'iid'), { id: browser, session });
+    if (!deps.csrf.verify(field(body, 'csrf'), 'login', browser, session, p.id)) throw new Forbidden('bad CSRF token');
+
+    const username = field(body, 'username') ?? '';
+    const password = field(body, 'password');
+    if (!username || password === undefined) {
+      return page(reply, p, browser, session, { status: 400, error: 'Enter your username and password.', username });
+    }
+    let user;
+    try {
+      user = await authenticateUser(username, password, request.ip, ctx.stores.users, deps.throttle);
+    } catch (e) {
+      if (e instanceof InvalidCredentials) return page(reply, p, browser, session, { status: 401, error: e.message, username });
+      if (e instanceof TooManyRequests) {
+        reply.header('retry-after', String(e.retryAfter));
+        const minutes = Math.max(1, Math.ceil((e.retryAfter ?? 60) / 60));
+        return page(reply, p, browser, session, { status: 429, error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, username });
+      }
+      throw e;
+    }
+    const created = await deps.sessions.create(user.sub, session);
+    deps.cookies.setSession(reply, created.cookie, created.maxAge);
+    await deps.flow.loggedIn(p, user);
+    request.log.info({ sub: user.sub }, 'user signed in');
+    return seeOther(reply, `/authorize/resume?iid=${encodeURIComponent(p.id)}`);
+  });
+}

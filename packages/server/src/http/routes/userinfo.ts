@@ -1,0 +1,57 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { challenge, InvalidRequest, InvalidToken, InsufficientScope } from '@tessera/protocol';
+import type { EngineContext } from '../../engine/context.js';
+import { userinfo } from '../../engine/userinfo.js';
+import { toOAuthError } from '../errors.js';
+import { isForm } from './token.js';
+
+/** No credentials at all: 401 with a bare challenge (RFC 6750 §3.1: no error code). */
+class NoToken extends Error {}
+
+/**
+ * GET/POST /userinfo (OIDC Core §5.3) as an RFC 6750 protected resource: `Authorization: Bearer`
+ * (scheme case-insensitive), or `access_token` in a POST form body (§2.2); never in the query (§2.3,
+ * OAuth 2.1 §5.1); more than one method is `invalid_request`. Errors carry `WWW-Authenticate`.
+ */
+export function userinfoRoutes(app: FastifyInstance, ctx: EngineContext): void {
+  const realm = ctx.config.issuer;
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const claims = await userinfo(bearer(request), ctx);
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(claims);
+    } catch (err) {
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      if (err instanceof NoToken) return reply.code(401).header('www-authenticate', challenge('Bearer', { realm })).send();
+      const e = toOAuthError(err);
+      if (e.status >= 500) request.log.error({ err: e.cause ?? e }, 'userinfo failed');
+      else request.log.info({ code: e.error, reason: e.debug ?? e.description }, 'userinfo rejected');
+      if (e instanceof InvalidToken || e instanceof InsufficientScope || e instanceof InvalidRequest) {
+        reply.header('www-authenticate', challenge('Bearer', {
+          realm,
+          error: e.error,
+          error_description: e.description,
+          ...(e instanceof InsufficientScope && e.scope ? { scope: e.scope } : {}),
+        }));
+      }
+      if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+      return reply.code(e.status).type('application/json').send(e.toJSON());
+    }
+  };
+  app.get('/userinfo', handler);
+  app.post('/userinfo', handler);
+}
+
+function bearer(request: FastifyRequest): string {
+  if (/[?&]access_token=/.test(request.url)) throw new InvalidRequest('access tokens are not accepted in the query string');
+  const header = request.headers.authorization;
+  const body = request.method === 'POST' && isForm(request.headers['content-type']) ? (request.body as Record<string, unknown> | undefined)?.access_token : undefined;
+  if (header !== undefined && body !== undefined) throw new InvalidRequest('more than one method of sending the access token');
+  if (body !== undefined) {
+    if (typeof body !== 'string') throw new InvalidRequest('access_token is repeated');
+    return body;
+  }
+  if (header === undefined || !/^bearer /i.test(header)) throw new NoToken();
+  const m = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  if (!m) throw new InvalidToken('malformed Authorization header');
+  return m[1]!;
+}
