@@ -125,10 +125,11 @@ export async function authorize(agent: Agent, params: URLSearchParams, login?: {
   throw new Error('too many redirects');
 }
 
-export function tokenRequest(base: string, form: Record<string, string>, clientSecret: string | undefined = WEB_SECRET, clientId = webClient.id): Promise<Response> {
+/** POST /token as `clientId`: Basic auth with `clientSecret`, or `null` for a public client (client_id in the body). */
+export function tokenRequest(base: string, form: Record<string, string>, clientSecret: string | null = WEB_SECRET, clientId = webClient.id): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (clientSecret !== undefined) headers.authorization = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
-  const body = new URLSearchParams(clientSecret === undefined ? { ...form, client_id: clientId } : form);
+  if (clientSecret !== null) headers.authorization = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+  const body = new URLSearchParams(clientSecret === null ? { ...form, client_id: clientId } : form);
   return fetch(`${base}/token`, { method: 'POST', headers, body });
 }
 

@@ -20,7 +20,8 @@ export function decide(
 ): Decision {
   const freshLogin = interaction?.loginSub !== undefined && session?.sub === interaction.loginSub;
   const reauth = request.prompt.includes('login') || request.prompt.includes('select_account');
-  const tooOld = session !== undefined && request.maxAge !== undefined && now - session.authTime > request.maxAge;
+  // max_age=0 asks for a fresh sign-in (like prompt=login); otherwise only older sessions are redone.
+  const tooOld = session !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || now - session.authTime > request.maxAge);
   if (!session || (!freshLogin && (reauth || tooOld))) {
     if (request.prompt.includes('none')) throw new LoginRequired('the user is not signed in');
     return { next: 'login' };

@@ -33,11 +33,12 @@ export function sendErrorPage(err: unknown, request: FastifyRequest, reply: Fast
   return sendPage(reply, 'error', {
     title: 'Error',
     heading: status >= 500 ? 'Service unavailable' : 'The request could not be completed',
-    message: capitalise(e.description),
+    message: sentence(e.description),
     code: e.error,
   }, { status });
 }
 
-function capitalise(s: string): string {
-  return s ? `${s[0]!.toUpperCase()}${s.slice(1)}.`.replace(/\.\.$/, '.') : s;
+/** Descriptions are lower-case fragments (they may start with a parameter name); end them with a stop. */
+function sentence(s: string): string {
+  return s.endsWith('.') ? s : `${s}.`;
 }
