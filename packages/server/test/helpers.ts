@@ -34,7 +34,7 @@ export async function startServer(overrides: Partial<RawConfig> = {}, dataDir = 
   const port = overrides.port ?? (await freePort());
   const config = loadConfig({
     env: { NODE_ENV: 'test' },
-    overrides: { issuer: `http://127.0.0.1:${port}`, port, host: '127.0.0.1', dataDir, logLevel: 'silent', clients: [serviceClient], ...overrides },
+    overrides: { issuer: `http://127.0.0.1:${port}`, host: '127.0.0.1', dataDir, logLevel: 'silent', clients: [serviceClient], ...overrides, port },
   });
   const tessera = await createTessera(config, { logger: false, env: {} });
   await tessera.listen();

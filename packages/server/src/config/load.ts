@@ -70,12 +70,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const e of Value.Errors(ConfigSchema, raw)) {
     problems.push(`${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`);
   }
-  if (problems.length) throw new ConfigError(source, dedupe(problems));
-
   const cfg = raw as unknown as RawConfig;
   const production = env.NODE_ENV === 'production';
-  problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
-  if (problems.length) throw new ConfigError(source, problems);
+  try {
+    problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
+  } catch {
+    // The structure is too broken for the deeper checks; the schema problems above say why.
+  }
+  if (problems.length) throw new ConfigError(source, dedupe(problems));
 
   const { codeTtl, idTokenTtl, ...auth } = authSettings(cfg, seconds);
   return {
