@@ -4,6 +4,7 @@ import { checkRoles, checkScopes, type Guard } from './guards.js';
 import type { BearerRequest } from './bearer.js';
 import type { HttpErrorResponse } from './http-error.js';
 import type { AuthResult } from './claims.js';
+import type { Verifier } from './verifier.js';
 
 export type { AuthFailure, HttpAuthOptions, AuthSource } from './http-auth.js';
 
@@ -25,18 +26,20 @@ function send(res: Response, r: HttpErrorResponse): void {
 
 /**
  * Express middleware: verifies the RFC 6750 bearer token and sets `req.auth`, or answers 400/401/503
- * with `WWW-Authenticate` (RFC 6750 §3). Pass options (a verifier is created) or a shared verifier.
+ * with `WWW-Authenticate` (RFC 6750 §3). Pass options (a verifier is created; close it on shutdown
+ * with `middleware.verifier.close()`) or a shared verifier.
  *
  * @example app.use('/orders', requireAuth({ issuer, audience: 'orders' }));
  */
-export function requireAuth(source: AuthSource, http?: HttpAuthOptions): RequestHandler {
+export function requireAuth(source: AuthSource, http?: HttpAuthOptions): RequestHandler & { verifier: Verifier } {
   const auth = createHttpAuth(source, http);
-  return (req, res, next) => {
+  const middleware: RequestHandler = (req, res, next) => {
     auth.authenticate(req, view(req)).then(
       (result) => ((req.auth = result), next()),
       (e: unknown) => send(res, fail(req, view(req), e)),
     );
   };
+  return Object.assign(middleware, { verifier: auth.verifier });
 }
 
 function guard(check: Guard): RequestHandler {
