@@ -1,0 +1,73 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { createVerifier, type RevocationOptions } from '@tessera/resource-server';
+import { requireRoles, requireScopes, tesseraAuth } from '@tessera/resource-server/fastify';
+import { OrderStore } from './store.js';
+
+export interface OrdersApiOptions {
+  /** Tessera's issuer identifier. */
+  issuer: string;
+  /** This API's identifier: the `aud` its tokens must carry. */
+  audience: string;
+  /** SQLite file for the orders (':memory:' in throwaway setups). */
+  dbFile: string;
+  revocation?: RevocationOptions;
+  /** Minimum seconds between JWKS refetches for an unknown `kid` (the toolkit's default when omitted). */
+  jwksCooldown?: number;
+  logger?: boolean | Record<string, unknown>;
+}
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const NewOrder = Type.Object(
+  { item: Type.String({ minLength: 1, maxLength: 200 }), quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },
+  { additionalProperties: false },
+);
+
+/**
+ * The example protected API: reading orders needs `orders:read`, creating needs `orders:write`,
+ * deleting needs the `admin` role ("admins can delete, users can only read").
+ */
+export async function buildOrdersApi(options: OrdersApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024 });
+  const store = new OrderStore(options.dbFile);
+  app.addHook('onClose', async () => store.close());
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: status === 500 ? 'internal error' : err.message });
+  });
+
+  const verifier = createVerifier({
+    issuer: options.issuer,
+    audience: options.audience,
+    ...(options.revocation ? { revocation: options.revocation } : {}),
+    ...(options.jwksCooldown !== undefined ? { jwksCooldown: options.jwksCooldown } : {}),
+    onError: (e, context) => app.log.warn({ context, err: e instanceof Error ? e.message : String(e) }, 'token verifier background error'),
+  });
+  app.addHook('onClose', async () => verifier.close());
+  await app.register(tesseraAuth, { verifier, realm: 'orders' });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  await app.register(async (api) => {
+    api.addHook('preHandler', api.authenticate);
+
+    api.get('/orders', { preHandler: requireScopes('orders:read') }, async () => ({ orders: store.list() }));
+
+    api.get('/orders/:id', { schema: { params: IdParams }, preHandler: requireScopes('orders:read') }, async (req, reply) => {
+      const order = store.get((req.params as { id: number }).id);
+      return order ?? reply.code(404).send({ error: 'not_found', error_description: 'no such order' });
+    });
+
+    api.post('/orders', { schema: { body: NewOrder }, preHandler: requireScopes('orders:write') }, async (req, reply) => {
+      const body = req.body as { item: string; quantity: number };
+      return reply.code(201).send(store.create(body.item, body.quantity, req.auth!.sub));
+    });
+
+    api.delete('/orders/:id', { schema: { params: IdParams }, preHandler: requireRoles('admin') }, async (req, reply) => {
+      return store.delete((req.params as { id: number }).id)
+        ? reply.code(204).send()
+        : reply.code(404).send({ error: 'not_found', error_description: 'no such order' });
+    });
+  });
+  return app;
+}

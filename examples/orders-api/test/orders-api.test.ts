@@ -1,0 +1,117 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { decodeProtectedHeader } from 'jose';
+import { basic, postForm, SERVICE_SECRET, type Running } from '../../../packages/server/test/helpers.ts';
+import { Agent, alice, authorize, authParams, pkce, REDIRECT, startOidcServer, tokenRequest } from '../../../packages/server/test/oidc-helpers.ts';
+import { buildOrdersApi } from '../src/app.ts';
+
+const AUDIENCE = 'https://orders.example';
+const admin = { username: 'admin', password: 'admin-password-1' };
+
+describe('orders API: scopes and roles enforced with Tessera tokens', () => {
+  let tessera: Running;
+  let api: FastifyInstance;
+  let apiUrl: string;
+  const dir = mkdtempSync(join(tmpdir(), 'orders-api-'));
+
+  before(async () => {
+    tessera = await startOidcServer();
+    api = await buildOrdersApi({ issuer: tessera.url, audience: AUDIENCE, dbFile: join(dir, 'orders.db'), jwksCooldown: 1 });
+    apiUrl = await api.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await api?.close();
+    await tessera?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function serviceToken(scope: string): Promise<string> {
+    const res = await postForm(`${tessera.url}/token`, { grant_type: 'client_credentials', scope }, { authorization: basic('svc', SERVICE_SECRET) });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  async function userToken(login: { username: string; password: string }): Promise<string> {
+    const { verifier, challenge } = pkce();
+    const agent = new Agent(tessera.url);
+    const redirect = await authorize(agent, authParams(challenge, { scope: 'openid orders:read' }), login);
+    const code = redirect.searchParams.get('code');
+    assert.ok(code, `no code in ${redirect}`);
+    const res = await tokenRequest(tessera.url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+  test('no token: 401 with a Bearer challenge and no error code', async () => {
+    const res = await call('GET', '/orders');
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="orders"');
+  });
+
+  test('a forged token: 401 invalid_token', async () => {
+    const good = await serviceToken('orders:read');
+    const [h, p] = good.split('.');
+    const res = await call('GET', '/orders', `${h}.${p}.${'A'.repeat(342)}`);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+  });
+
+  test('orders:read lists and reads; creating needs orders:write (403 insufficient_scope)', async () => {
+    const read = await serviceToken('orders:read');
+    const list = await call('GET', '/orders', read);
+    assert.equal(list.status, 200);
+    const { orders } = (await list.json()) as { orders: { id: number }[] };
+    assert.ok(orders.length >= 3);
+    assert.equal((await call('GET', `/orders/${orders[0]!.id}`, read)).status, 200);
+    assert.equal((await call('GET', '/orders/999999', read)).status, 404);
+    const denied = await call('POST', '/orders', read, { item: 'Tea', quantity: 1 });
+    assert.equal(denied.status, 403);
+    assert.match(denied.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="orders:write"/);
+    const write = await serviceToken('orders:write');
+    const created = await call('POST', '/orders', write, { item: 'Tea', quantity: 1 });
+    assert.equal(created.status, 201);
+    assert.equal(((await created.json()) as { owner: string }).owner, 'svc');
+    assert.equal((await call('POST', '/orders', write, { item: '', quantity: -1 })).status, 400);
+  });
+
+  test('users read, only admins delete', async () => {
+    const aliceToken = await userToken(alice);
+    const adminToken = await userToken(admin);
+    const { orders } = (await (await call('GET', '/orders', aliceToken)).json()) as { orders: { id: number }[] };
+    const id = orders.at(-1)!.id;
+    const forbidden = await call('DELETE', `/orders/${id}`, aliceToken);
+    assert.equal(forbidden.status, 403);
+    assert.match(forbidden.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+    assert.equal((await call('DELETE', `/orders/${id}`, await serviceToken('orders:read orders:write'))).status, 403, 'a client token has no roles');
+    assert.equal((await call('DELETE', `/orders/${id}`, adminToken)).status, 204);
+    assert.equal((await call('GET', `/orders/${id}`, aliceToken)).status, 404);
+  });
+
+  test('a key rotation at the server is picked up without restarting the API', async () => {
+    const before = await serviceToken('orders:read');
+    assert.equal((await call('GET', '/orders', before)).status, 200);
+    // The usual rotation activates the published `next` key, which the API's cached JWKS already holds.
+    await tessera.tessera.ctx.keyring.rotate();
+    const next = await serviceToken('orders:read');
+    assert.equal((await call('GET', '/orders', next)).status, 200);
+    // A second one activates a key created after the API's last fetch: an unknown kid, so one refetch
+    // (allowed once the API's 1 s refetch cooldown has passed).
+    await new Promise((r) => setTimeout(r, 1100));
+    await tessera.tessera.ctx.keyring.rotate();
+    const after = await serviceToken('orders:read');
+    assert.notEqual(decodeProtectedHeader(after).kid, decodeProtectedHeader(before).kid);
+    assert.equal((await call('GET', '/orders', after)).status, 200);
+    assert.equal((await call('GET', '/orders', before)).status, 200, 'tokens of the retired key stay valid');
+  });
+});
