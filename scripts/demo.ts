@@ -6,20 +6,28 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTessera, loadConfig, ConfigError } from '@tessera/server';
+import { buildOrdersApi } from '../examples/orders-api/src/app.ts';
 
 const dataDir = resolve(process.env.TESSERA_DATA_DIR ?? 'data');
 const AUTH_PORT = Number(process.env.PORT ?? 9000);
-const ORDERS_API = process.env.ORDERS_API_URL ?? 'http://localhost:9001';
+const ORDERS_PORT = Number(process.env.ORDERS_PORT ?? 9001);
+const ORDERS_API = `http://localhost:${ORDERS_PORT}`;
 
 interface DemoCredentials {
   serviceSecret: string;
+  alicePassword: string;
+  adminPassword: string;
 }
 
 function demoCredentials(): DemoCredentials {
   const file = resolve(dataDir, 'demo-credentials.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const creds: DemoCredentials = { serviceSecret: randomBytes(24).toString('base64url') };
+  const creds: DemoCredentials = {
+    serviceSecret: randomBytes(24).toString('base64url'),
+    alicePassword: `alice-${randomBytes(6).toString('base64url')}`,
+    adminPassword: `admin-${randomBytes(6).toString('base64url')}`,
+  };
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
   return creds;
 }
@@ -43,17 +51,28 @@ async function main(): Promise<void> {
           audience: ORDERS_API,
         },
       ],
+      users: [
+        { username: 'alice', password: creds.alicePassword, name: 'Alice', email: 'alice@example.com', emailVerified: true, roles: ['user'] },
+        { username: 'admin', password: creds.adminPassword, name: 'Ada Admin', email: 'admin@example.com', emailVerified: true, roles: ['user', 'admin'] },
+      ],
     },
   });
   const tessera = await createTessera(config);
   await tessera.listen();
   const iss = config.issuer;
+  const orders = await buildOrdersApi({ issuer: iss, audience: ORDERS_API, dbFile: resolve(dataDir, 'orders.db') });
+  await orders.listen({ port: ORDERS_PORT, host: config.host });
   console.log(`
 Tessera is running.
   authorization server  ${iss}
   discovery             ${iss}/.well-known/openid-configuration
   keys (JWKS)           ${iss}/jwks.json
+  orders API            ${ORDERS_API}/orders (orders:read lists, orders:write creates, role admin deletes)
   data                  ${dataDir} (SQLite, keys, demo credentials)
+
+Demo users (sign in at ${iss}/login through a client's authorization request):
+  alice  ${creds.alicePassword}   (role user)
+  admin  ${creds.adminPassword}   (roles user, admin)
 
 Demo client (machine to machine):
   client_id      demo-service
@@ -66,8 +85,12 @@ Decode it (header and claims):
   TOKEN=$(curl -s -u demo-service:${creds.serviceSecret} -d grant_type=client_credentials ${iss}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
   echo $TOKEN | cut -d. -f1,2 | tr . '\\n' | node -e 'require("readline").createInterface({input:process.stdin}).on("line",l=>console.log(Buffer.from(l,"base64url").toString()))'
 
+Call the orders API with it:
+  curl -s -H "Authorization: Bearer $TOKEN" ${ORDERS_API}/orders
+  curl -s -i -X DELETE -H "Authorization: Bearer $TOKEN" ${ORDERS_API}/orders/1    # 403: only admins delete
+
 Stop with Ctrl-C.`);
-  const stop = () => void tessera.close().then(() => process.exit(0));
+  const stop = () => void Promise.all([orders.close(), tessera.close()]).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
