@@ -97,6 +97,9 @@ describe('CSRF protection of the login form (A16)', () => {
     assert.equal(noCookies.status, 403);
     assert.equal((await a.post('/login', { iid, csrf, ...alice }, { origin: 'https://evil.example' })).status, 403);
     assert.equal((await a.post('/login', { iid, csrf, ...alice }, { 'sec-fetch-site': 'cross-site' })).status, 403);
+    assert.equal((await a.post('/login', { iid, csrf, ...alice }, { 'sec-fetch-site': 'same-site' })).status, 403);
+    // Origin: null (our no-referrer pages make browsers send it) is left to the token, which passes here.
+    assert.equal((await a.post('/login', { iid, csrf, ...alice }, { origin: 'null', 'sec-fetch-site': 'same-origin' })).status, 303);
   });
   test('the login token is useless on the consent form', async () => {
     const a = new Agent(s.url);

@@ -26,14 +26,16 @@ export function field(params: RawParams, name: string): string | undefined {
 }
 
 /**
- * Defence in depth for form posts (A16), before the CSRF token is checked: a browser-declared
- * cross-site request, or an Origin other than ours, is refused.
+ * Defence in depth for form posts (A16), before the CSRF token is checked: a request the browser
+ * marks as cross-site or same-site (a sibling sub-domain is not us), or with a foreign Origin, is
+ * refused. `Origin: null` carries no information — browsers send it for POSTs from our own
+ * `Referrer-Policy: no-referrer` pages — so then the token alone decides.
  */
 export function assertSameOrigin(request: FastifyRequest, issuer: string): void {
   const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site') throw new Forbidden('Sec-Fetch-Site: cross-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new Forbidden(`Sec-Fetch-Site: ${String(site).slice(0, 20)}`);
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== new URL(issuer).origin) throw new Forbidden('foreign Origin');
+  if (origin !== undefined && origin !== 'null' && origin !== new URL(issuer).origin) throw new Forbidden('foreign Origin');
 }
 
 /** 303 See Other (A12: never 307 after a POST with credentials), with page headers. */
