@@ -8,8 +8,11 @@ import { sendOAuthError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { tokenRoutes } from './routes/token.js';
+import { revocationRoutes } from './routes/revocation.js';
+import type { RevocationHub } from '../engine/revocation/hub.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { browserRoutes } from './browser-routes.js';
+import { corsSupport } from './cors.js';
 import type { BrowserDeps } from './browser-deps.js';
 
 export interface AppDeps {
@@ -19,6 +22,7 @@ export interface AppDeps {
   metadata: () => Record<string, unknown>;
   logger: FastifyServerOptions['logger'];
   browser: BrowserDeps;
+  hub: RevocationHub;
 }
 
 /** Builds the Fastify app: parsers, security headers, the one error translator, and the routes. */
@@ -58,7 +62,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, deps.ready);
   metadataRoutes(app, deps.ctx, deps.metadata);
   tokenRoutes(app, deps.grants, deps.ctx);
+  revocationRoutes(app, deps.ctx, deps.hub);
   userinfoRoutes(app, deps.ctx);
+  corsSupport(app, deps.ctx.stores.clients);
   void app.register(fastifyCookie);
   void app.register(browserRoutes(deps.browser, deps.ctx));
   return app;
