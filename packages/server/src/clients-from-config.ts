@@ -34,6 +34,7 @@ function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: num
     accessTokenTtl: c.accessTokenTtl === undefined ? undefined : seconds(c.accessTokenTtl),
     firstParty: c.firstParty ?? false,
     postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
+    permissions: c.permissions ?? [],
     source: 'config',
     createdAt,
     updatedAt: now,

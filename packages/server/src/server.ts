@@ -7,6 +7,10 @@ import { SecretBox } from './engine/keys/secret-box.js';
 import { GrantRegistry } from './engine/grants/registry.js';
 import { clientCredentials } from './engine/grants/client-credentials.js';
 import { authorizationCode } from './engine/grants/authorization-code.js';
+import { refreshToken } from './engine/grants/refresh-token.js';
+import { passwordGrant } from './engine/grants/password.js';
+import { RevocationHub } from './engine/revocation/hub.js';
+import { Revoker } from './engine/revocation/revoker.js';
 import { AuthorizationFlow } from './engine/authorize/flow.js';
 import { SessionManager } from './engine/sessions/session-manager.js';
 import { Csrf } from './engine/sessions/csrf.js';
@@ -49,17 +53,31 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await applyConfigClients(config.clients, stores.clients, box, now());
     await applyConfigUsers(config.users, stores, now());
     await warmPasswordHasher();
-    const ctx: EngineContext = { config, stores, keyring, box, now };
+    // The engine's audit events go to the app's logger once it exists.
+    let audit: (event: string, data: Record<string, unknown>) => void = () => undefined;
+    let logWarn: (e: unknown) => void = () => undefined;
+    const hub = new RevocationHub(stores.revocations, 250, now, (e) => logWarn(e));
+    const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
+    const ctx: EngineContext = {
+      config,
+      stores,
+      keyring,
+      box,
+      now,
+      revoker: new Revoker(stores, hub, now, (event, data) => audit(event, data)),
+      clientAuthThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxFailuresPerClient, maxFailuresPerIp: config.clientAuth.maxFailuresPerIp, window: config.clientAuth.window }, now, 'client:'),
+      audit: (event, data) => audit(event, data),
+    };
 
-    const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode);
+    const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
     const clients = await stores.clients.list();
+    // RFC 8414: list only what is usable; the legacy password grant only while some client has it (E1).
     const metadata = buildMetadata(ctx, {
-      grantTypes: grants.types(),
+      grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
       authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
     });
     const sessions = new SessionManager(stores.sessions, config.sessions, now);
-    const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
     const browser = {
       flow: new AuthorizationFlow(ctx, sessions),
       sessions,
@@ -74,7 +92,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metadata: () => metadata,
       logger: (options.logger ?? loggerOptions(config.logLevel)) as never,
       browser,
+      hub,
     });
+    audit = (event, data) => app.log.warn({ event, ...data }, `security event: ${event}`);
+    logWarn = (e) => app.log.warn({ err: e }, 'revocation feed poll failed');
 
     const timers: NodeJS.Timeout[] = [];
     // Other instances may rotate: re-read the key table so every instance publishes the same JWKS.
@@ -96,6 +117,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         throttle.purgeExpired(),
         stores.interactions.purgeExpired(now()),
         stores.codes.purgeExpired(now()),
+        stores.refreshTokens.purgeExpired(now()),
+        stores.revocations.purgeExpired(now()),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();
@@ -113,6 +136,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         if (closed) return;
         closed = true;
         for (const t of timers) clearInterval(t);
+        hub.close();
         await app.close();
         await db.close();
       },

@@ -83,6 +83,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return {
     ...cfg,
     ...auth,
+    refreshTokens: {
+      idleTtl: seconds(cfg.refreshTokens?.idleTtl ?? '14d'),
+      absoluteTtl: seconds(cfg.refreshTokens?.absoluteTtl ?? '90d'),
+      graceSeconds: cfg.refreshTokens?.graceSeconds ?? 0,
+    },
+    clientAuth: {
+      maxFailuresPerClient: cfg.clientAuth?.maxFailuresPerClient ?? 20,
+      maxFailuresPerIp: cfg.clientAuth?.maxFailuresPerIp ?? 100,
+      window: seconds(cfg.clientAuth?.window ?? '5m'),
+    },
     production,
     source,
     databaseUrl: cfg.databaseUrl ?? `sqlite:${resolve(cfg.dataDir, 'tessera.db')}`,
@@ -114,6 +124,10 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
     if (production && issuer.protocol !== 'https:' && !local) out.push('issuer: production requires https');
   }
   const maxTtl = seconds(cfg.tokens.maxAccessTokenTtl);
+  const rt = cfg.refreshTokens;
+  if (rt?.idleTtl !== undefined && rt.absoluteTtl !== undefined && seconds(rt.idleTtl) > seconds(rt.absoluteTtl)) {
+    out.push('refreshTokens.idleTtl: exceeds refreshTokens.absoluteTtl');
+  }
   if (seconds(cfg.tokens.accessTokenTtl) > maxTtl) out.push('tokens.accessTokenTtl: exceeds tokens.maxAccessTokenTtl');
   if (maxTtl > 86400) out.push('tokens.maxAccessTokenTtl: at most 1 day');
 

@@ -19,6 +19,8 @@ export const ClientConfigSchema = Type.Object(
     accessTokenTtl: Type.Optional(Duration),
     firstParty: Type.Optional(Type.Boolean()),
     postLogoutRedirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
+    /** `introspect`: may call /introspect and read the revocation feed (resource servers). */
+    permissions: Type.Optional(Type.Array(Type.Literal('introspect'), { maxItems: 4 })),
   },
   { additionalProperties: false },
 );
@@ -73,6 +75,24 @@ export const ConfigSchema = Type.Object(
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
     users: Type.Optional(Type.Array(UserConfigSchema, { maxItems: 10000 })),
+    /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime, retry grace for confidential clients. */
+    refreshTokens: Type.Optional(
+      Type.Object(
+        { idleTtl: Type.Optional(Duration), absoluteTtl: Type.Optional(Duration), graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Client-authentication throttling (RFC 6819 §5.1.4.2.3): failures per client id and per IP in one window. */
+    clientAuth: Type.Optional(
+      Type.Object(
+        {
+          maxFailuresPerClient: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          window: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
     sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
     /** Login throttling: failures allowed per account and per client IP within one window. */
@@ -95,13 +115,15 @@ export type UserConfig = Static<typeof UserConfigSchema>;
 export type RawConfig = Static<typeof ConfigSchema>;
 
 /** The validated configuration with durations in seconds. */
-export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login'> {
+export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login' | 'refreshTokens' | 'clientAuth'> {
   production: boolean;
   databaseUrl: string;
   tokens: { accessTokenTtl: number; maxAccessTokenTtl: number; codeTtl: number; idTokenTtl: number };
   users: UserConfig[];
   sessions: { ttl: number; idleTtl: number };
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number };
+  refreshTokens: { idleTtl: number; absoluteTtl: number; graceSeconds: number };
+  clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; window: number };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
   clients: ClientConfig[];
   /** Where the config came from, for messages. */

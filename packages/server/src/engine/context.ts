@@ -2,6 +2,8 @@ import type { Config } from '../config/schema.js';
 import type { Stores } from '../storage/stores.js';
 import type { Keyring } from './keys/keyring.js';
 import type { SecretBox } from './keys/secret-box.js';
+import type { AuditLog, Revoker } from './revocation/revoker.js';
+import type { LoginThrottle } from './login/throttle.js';
 
 /** What protocol code may use: wired once in the composition root (server.ts). */
 export interface EngineContext {
@@ -9,5 +11,10 @@ export interface EngineContext {
   stores: Stores;
   keyring: Keyring;
   box: SecretBox;
+  revoker: Revoker;
+  /** Failed client authentications per client id and IP (C7). */
+  clientAuthThrottle: LoginThrottle;
+  /** Security events for the operator (J6): reuse detected, families revoked. Never tokens. */
+  audit: AuditLog;
   now(): number;
 }

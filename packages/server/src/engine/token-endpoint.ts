@@ -1,8 +1,8 @@
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '@tessera/protocol';
-import { authenticateClient } from './client-auth/index.js';
+import { authenticateClientThrottled } from './client-auth/index.js';
 import type { EngineContext } from './context.js';
 import type { GrantRegistry } from './grants/registry.js';
-import type { TokenResponse } from './grants/types.js';
+import type { GrantHandler, TokenResponse } from './grants/types.js';
 import { required, singleValued, type RawParams } from './params.js';
 
 export interface TokenRequest {
@@ -15,13 +15,13 @@ export interface TokenRequest {
  * POST /token (RFC 6749 §3.2, §5), as the spec's ordered steps: parameters, grant type, client
  * authentication, grant permission, then the grant's own handler with only its declared parameters.
  */
-export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ctx: EngineContext): Promise<TokenResponse> {
+export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ctx: EngineContext): Promise<{ response: TokenResponse; handler: GrantHandler }> {
   const { params, multi } = singleValued(req.body);
   const grantType = required(params, 'grant_type');
   const handler = grants.get(grantType);
   if (!handler) throw new UnsupportedGrantType('unsupported grant_type');
 
-  const { client, method } = await authenticateClient({ authorization: req.authorization, params }, ctx.stores.clients, ctx.box);
+  const { client, method } = await authenticateClientThrottled({ authorization: req.authorization, params }, req.ip, ctx);
   if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient('this client may not use this grant type');
   if (method === 'none' && !handler.publicClients) throw new UnauthorizedClient('this grant type requires client authentication');
 
@@ -29,5 +29,6 @@ export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ct
   for (const name of handler.parameters) if (params[name] !== undefined) declared[name] = params[name];
   const resources = multi.resource ?? [];
   if (resources.length > 10) throw new InvalidRequest('too many resource parameters');
-  return handler.handle({ client, authMethod: method, params: declared, resources, ip: req.ip }, ctx);
+  const response = await handler.handle({ client, authMethod: method, params: declared, resources, ip: req.ip }, ctx);
+  return { response, handler };
 }

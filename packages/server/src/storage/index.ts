@@ -7,6 +7,8 @@ import { KyselyInteractionStore } from './kysely/interactions.js';
 import { KyselyConsentStore } from './kysely/consents.js';
 import { KyselyLoginAttemptStore } from './kysely/login-attempts.js';
 import { KyselyAuthorizationCodeStore } from './kysely/codes.js';
+import { KyselyRefreshTokenStore } from './kysely/refresh-tokens.js';
+import { KyselyRevocationStore } from './kysely/revocations.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -15,6 +17,8 @@ export { openDatabase, migrate, isReady, type Db };
 /** Builds every store over one database handle. */
 export function createStores(db: Db): Stores {
   return {
+    refreshTokens: new KyselyRefreshTokenStore(db.kysely),
+    revocations: new KyselyRevocationStore(db.kysely),
     clients: new KyselyClientStore(db.kysely),
     keys: new KyselyKeyStore(db.kysely),
     users: new KyselyUserStore(db.kysely),

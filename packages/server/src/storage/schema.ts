@@ -18,6 +18,7 @@ export interface ClientsTable {
   updated_at: number;
   /** JSON array (migration 002). */
   post_logout_redirect_uris: Generated<string>;
+  permissions: Generated<string>;
 }
 
 export interface SigningKeysTable {
@@ -114,7 +115,51 @@ export interface CodeIssuedTokensTable {
   expires_at: number;
 }
 
+export interface RefreshFamiliesTable {
+  family_id: string;
+  client_id: string;
+  sub: string;
+  sid: string | null;
+  scope: string;
+  resources: string;
+  auth_time: number;
+  created_at: number;
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+  grace_used: number;
+  revoked_at: number | null;
+}
+
+export interface IssuedAccessTokensTable {
+  jti: string;
+  family_id: string | null;
+  sid: string | null;
+  sub: string;
+  client_id: string;
+  expires_at: number;
+}
+
+export interface RevokedTokensTable {
+  jti: string;
+  exp: number;
+  revoked_at_ms: number;
+  reason: string;
+}
+
 export interface Database {
+  refresh_families: RefreshFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  issued_access_tokens: IssuedAccessTokensTable;
+  revoked_tokens: RevokedTokensTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;
   users: UsersTable;

@@ -22,6 +22,8 @@ export interface Client {
   firstParty: boolean;
   /** RP-initiated logout: where `post_logout_redirect_uri` may point (exact match); absent = none. */
   postLogoutRedirectUris?: string[];
+  /** Extra rights: `introspect` lets a resource server call /introspect and read the revocation feed. */
+  permissions?: string[];
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -192,6 +194,8 @@ export interface AuthorizationCodeStore {
 }
 
 export interface Stores {
+  refreshTokens: RefreshTokenStore;
+  revocations: RevocationStore;
   clients: ClientStore;
   keys: KeyStore;
   users: UserStore;
@@ -200,4 +204,75 @@ export interface Stores {
   consents: ConsentStore;
   loginAttempts: LoginAttemptStore;
   codes: AuthorizationCodeStore;
+}
+
+/** A refresh-token family: one grant, rotated token by token (RFC 9700 §4.14.2). */
+export interface RefreshFamily {
+  familyId: string;
+  clientId: string;
+  sub: string;
+  sid: string | undefined;
+  scopes: string[];
+  resources: string[];
+  authTime: number;
+  createdAt: number;
+  absoluteExpiresAt: number;
+  revokedAt: number | undefined;
+}
+
+export interface RefreshToken {
+  tokenHash: string;
+  familyId: string;
+  createdAt: number;
+  expiresAt: number;
+  rotatedAt: number | undefined;
+  graceUsed: boolean;
+  revokedAt: number | undefined;
+}
+
+export type RotateOutcome = 'rotated' | 'grace' | 'lost';
+
+export interface RefreshTokenStore {
+  createFamily(family: RefreshFamily, first: RefreshToken): Promise<void>;
+  /** The token and its family, by hash. */
+  find(tokenHash: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined>;
+  /**
+   * Atomically replaces `oldHash` by `next` (DESIGN.md §5: one conditional UPDATE, so of N concurrent
+   * rotations one wins). `graceSeconds` > 0 lets one retry of a just-rotated token through: the
+   * successor issued before is revoked and `next` replaces it ('grace'). 'lost' means reuse.
+   */
+  rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number): Promise<RotateOutcome>;
+  /** Revokes the family (every token in it); false when it was already revoked. */
+  revokeFamily(familyId: string, now: number, reason: string): Promise<boolean>;
+  /** Live families of a browser session, or of a user (all sessions). */
+  familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface IssuedAccessToken {
+  jti: string;
+  familyId: string | undefined;
+  sid: string | undefined;
+  sub: string;
+  clientId: string;
+  expiresAt: number;
+}
+
+export interface DeniedToken {
+  jti: string;
+  exp: number;
+  revokedAtMs: number;
+}
+
+/** Access-token revocation: which user tokens exist (so logout can find them) and the jti denylist. */
+export interface RevocationStore {
+  recordIssued(token: IssuedAccessToken): Promise<void>;
+  /** Live access tokens of a family, a session or a user. */
+  liveTokens(filter: { familyId?: string; sid?: string; sub?: string }, now: number): Promise<{ jti: string; exp: number }[]>;
+  /** Puts jtis on the denylist until their `exp`; returns the entries newly added. */
+  deny(tokens: { jti: string; exp: number }[], nowMs: number, reason: string): Promise<DeniedToken[]>;
+  isDenied(jti: string): Promise<boolean>;
+  /** Denylist entries revoked at or after `sinceMs` and still live (the feed), oldest first. */
+  deniedSince(sinceMs: number, now: number, limit: number): Promise<DeniedToken[]>;
+  purgeExpired(now: number): Promise<number>;
 }

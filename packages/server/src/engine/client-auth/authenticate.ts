@@ -70,3 +70,12 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
 function formDecode(s: string): string {
   return decodeURIComponent(s.replace(/\+/g, ' '));
 }
+
+/** The client id a request claims (for throttling before authentication); never throws. */
+export function claimedClientId(input: ClientAuthInput): string {
+  try {
+    return (parseBasic(input.authorization)?.id ?? input.params.client_id ?? '-').slice(0, MAX_ID);
+  } catch {
+    return '-';
+  }
+}

@@ -1,1 +1,2 @@
-export { authenticateClient, type AuthenticatedClient, type ClientAuthMethod } from './authenticate.js';
+export { authenticateClientThrottled } from './throttled.js';
+export { authenticateClient, claimedClientId, type AuthenticatedClient, type ClientAuthMethod } from './authenticate.js';

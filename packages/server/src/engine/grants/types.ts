@@ -31,5 +31,7 @@ export interface GrantHandler {
   readonly parameters: readonly string[];
   /** True when public clients (auth method `none`) may use this grant. */
   readonly publicClients: boolean;
+  /** Legacy grant: responses carry a `Deprecation` header (RFC 9745). */
+  readonly deprecated?: boolean;
   handle(request: GrantRequest, ctx: EngineContext): Promise<TokenResponse>;
 }

@@ -22,6 +22,8 @@ export class LoginThrottle {
     private readonly store: LoginAttemptStore,
     private readonly settings: ThrottleSettings,
     private readonly now: () => number,
+    /** Namespaces the counters, so client-authentication failures do not share login's. */
+    private readonly prefix = '',
   ) {}
 
   /** Seconds to wait when `account` or `ip` is throttled, else 0. */
@@ -43,7 +45,7 @@ export class LoginThrottle {
   }
 
   async recordSuccess(account: string): Promise<void> {
-    await this.store.clear(`acct:${account}`);
+    await this.store.clear(`${this.prefix}acct:${account}`);
   }
 
   purgeExpired(): Promise<number> {
@@ -52,8 +54,8 @@ export class LoginThrottle {
 
   #keys(account: string, ip: string): Array<[string, number]> {
     return [
-      [`acct:${account}`, this.settings.maxFailuresPerAccount],
-      [`ip:${ip}`, this.settings.maxFailuresPerIp],
+      [`${this.prefix}acct:${account}`, this.settings.maxFailuresPerAccount],
+      [`${this.prefix}ip:${ip}`, this.settings.maxFailuresPerIp],
     ];
   }
 }

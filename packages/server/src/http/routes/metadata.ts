@@ -25,6 +25,11 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
     response_types_supported: code ? ['code'] : [],
     token_endpoint_auth_methods_supported: opts.authMethods,
     scopes_supported: opts.scopes,
+    // RFC 7009, RFC 7662 (RFC 8414 §2): both take client authentication like /token.
+    revocation_endpoint: `${iss}/revoke`,
+    revocation_endpoint_auth_methods_supported: opts.authMethods,
+    introspection_endpoint: `${iss}/introspect`,
+    introspection_endpoint_auth_methods_supported: opts.authMethods.filter((m) => m !== 'none'),
     ...(code
       ? {
         // RFC 6749 §3.1, OAuth 2.1: code flow only, PKCE S256 only (B1), RFC 9207 `iss` (A9).

@@ -6,6 +6,8 @@ import type { EngineContext } from '../../engine/context.js';
 import type { RawParams } from '../../engine/params.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+/** RFC 9745 Deprecation date (RFC 9651 Date): 2025-01-01, when RFC 9700 had said the password grant MUST NOT be used. */
+const DEPRECATED_SINCE = '@1735689600';
 
 /** True when the request's media type is form-encoded (parameters such as charset allowed). */
 export function isForm(contentType: string | undefined): boolean {
@@ -17,12 +19,14 @@ export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: En
   app.post('/token', async (request, reply) => {
     if (!isForm(request.headers['content-type'])) throw new InvalidRequest(`the token endpoint accepts only ${FORM}`);
     if (request.url.includes('?')) throw new InvalidRequest('parameters are not accepted in the query string');
-    const body = await tokenEndpoint(
+    const { response, handler } = await tokenEndpoint(
       { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip },
       grants,
       ctx,
     );
-    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(body);
+    // RFC 9745: the legacy password grant announces its deprecation (since OAuth 2.1 / RFC 9700 §2.4).
+    if (handler.deprecated) reply.header('deprecation', DEPRECATED_SINCE).header('link', '<https://www.rfc-editor.org/rfc/rfc9700#section-2.4>; rel="deprecation"');
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],

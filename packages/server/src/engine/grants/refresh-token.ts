@@ -1,0 +1,68 @@
+import { InvalidGrant, InvalidRequest, InvalidScope, parseScope } from '@tessera/protocol';
+import { isRandomToken, sha256 } from '../sessions/secrets.js';
+import { newRefreshToken } from '../tokens/refresh-token.js';
+import { issueUserAccessToken } from '../tokens/user-access-token.js';
+import { audienceFor } from '../scope-policy.js';
+import type { GrantHandler } from './types.js';
+
+const INVALID = 'the refresh token is invalid, expired or revoked';
+
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6; RFC 9700 §4.14.2; OAuth 2.1 §4.3). Every use rotates the
+ * token in one atomic update; presenting a token that was already rotated is reuse: the whole family
+ * is revoked, its newest refresh token and its live access tokens included. Confidential clients may get
+ * a short grace window for one retry of a response they lost (FAPI 2.0 SP §5.3.2.1).
+ */
+export const refreshToken: GrantHandler = {
+  grantType: 'refresh_token',
+  parameters: ['refresh_token', 'scope'],
+  publicClients: true,
+  async handle(req, ctx) {
+    const value = req.params.refresh_token;
+    if (value === undefined) throw new InvalidRequest('missing parameter: refresh_token');
+    // B15: only values shaped like our tokens are looked up, and only in the refresh-token table.
+    const found = isRandomToken(value) ? await ctx.stores.refreshTokens.find(sha256(value)) : undefined;
+    if (!found) throw new InvalidGrant(INVALID, { debug: 'unknown refresh token' });
+    const { token, family } = found;
+    const now = ctx.now();
+    // D4: another client's token is refused and left alone.
+    if (family.clientId !== req.client.id) throw new InvalidGrant(INVALID, { debug: `refresh token of ${family.clientId} presented by ${req.client.id}` });
+    if (family.revokedAt !== undefined || token.revokedAt !== undefined) throw new InvalidGrant(INVALID, { debug: 'family revoked' });
+    if (family.absoluteExpiresAt <= now || token.expiresAt <= now) throw new InvalidGrant(INVALID, { debug: 'refresh token expired' });
+
+    // C12: a narrower scope is allowed for the access token; the new refresh token keeps the grant's scope.
+    const requested = parseScope(req.params.scope);
+    if (requested.some((s) => !family.scopes.includes(s))) throw new InvalidScope('the requested scope exceeds the original grant');
+    const scopes = requested.length ? requested : family.scopes;
+    const user = await ctx.stores.users.get(family.sub);
+    if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
+
+    const grace = req.client.type === 'confidential' ? ctx.config.refreshTokens.graceSeconds : 0;
+    const next = newRefreshToken(family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
+    const outcome = token.rotatedAt === undefined || grace > 0
+      ? await ctx.stores.refreshTokens.rotate(token.tokenHash, next.row, now, grace)
+      : 'lost';
+    if (outcome === 'lost') {
+      // RFC 9700 §4.14.2: reuse of an invalidated token revokes the whole grant (J6: audited).
+      await ctx.revoker.revokeFamily(family.familyId, 'refresh_token_reuse');
+      ctx.audit('refresh_token_reuse', { familyId: family.familyId, clientId: req.client.id, sub: family.sub });
+      throw new InvalidGrant(INVALID, { debug: 'refresh token reuse: family revoked' });
+    }
+
+    const audience = audienceFor(req.client, family.resources, ctx.config.issuer);
+    if (scopes.includes('openid') && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
+    const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
+    const at = await issueUserAccessToken(
+      ctx,
+      { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: family.authTime, sid: family.sid },
+      family.familyId,
+    );
+    return {
+      access_token: at.token,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: next.value,
+      ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+    };
+  },
+};

@@ -1,0 +1,78 @@
+import { InvalidClient } from '@tessera/protocol';
+import type { Client } from '../storage/stores.js';
+import { authenticateClientThrottled } from './client-auth/index.js';
+import type { EngineContext } from './context.js';
+import { inspectToken } from './tokens/inspect.js';
+import { required, singleValued, type RawParams } from './params.js';
+
+export interface IntrospectRequest {
+  authorization: string | undefined;
+  body: RawParams;
+  ip: string;
+}
+
+const INACTIVE = { active: false } as const;
+const LEEWAY = 5;
+
+/**
+ * POST /introspect (RFC 7662). Callers authenticate as confidential clients (§2.1, H7). An access token
+ * is active when its signature, `exp`, `nbf` hold and it is not on the denylist nor from a revoked code
+ * (H9); a refresh token when it is current in a live family. A caller sees a token only if it is the
+ * token's client, or a resource server (`introspect` permission) named in its `aud`. Everything else is
+ * exactly `{"active": false}` (§2.2, H8).
+ */
+export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineContext): Promise<Record<string, unknown>> {
+  const { params } = singleValued(req.body);
+  const { client, method } = await authenticateClientThrottled({ authorization: req.authorization, params }, req.ip, ctx);
+  if (method === 'none') throw new InvalidClient('introspection requires client authentication');
+  const found = await inspectToken(required(params, 'token'), ctx);
+  const now = ctx.now();
+
+  if (found.kind === 'access') {
+    const c = found.claims;
+    const exp = typeof c.exp === 'number' ? c.exp : 0;
+    const nbf = typeof c.nbf === 'number' ? c.nbf : 0;
+    if (exp <= now || nbf > now + LEEWAY || typeof c.jti !== 'string') return INACTIVE;
+    if (!mayIntrospect(client, c)) return INACTIVE;
+    if ((await ctx.revoker.isDenied(c.jti)) || (await ctx.stores.codes.isRevokedToken(c.jti))) return INACTIVE;
+    return {
+      active: true,
+      scope: c.scope,
+      client_id: c.client_id,
+      sub: c.sub,
+      aud: c.aud,
+      iss: c.iss,
+      exp: c.exp,
+      iat: c.iat,
+      nbf: c.nbf,
+      jti: c.jti,
+      token_type: 'Bearer',
+      ...(Array.isArray(c.roles) ? { roles: c.roles } : {}),
+    };
+  }
+  if (found.kind === 'refresh') {
+    const { token, family } = found;
+    const live = family.clientId === client.id && family.revokedAt === undefined && token.revokedAt === undefined
+      && token.rotatedAt === undefined && token.expiresAt > now && family.absoluteExpiresAt > now;
+    if (!live) return INACTIVE;
+    return {
+      active: true,
+      scope: family.scopes.join(' '),
+      client_id: family.clientId,
+      sub: family.sub,
+      exp: token.expiresAt,
+      iat: token.createdAt,
+      iss: ctx.config.issuer,
+      token_type: 'refresh_token',
+    };
+  }
+  return INACTIVE;
+}
+
+function mayIntrospect(caller: Client, claims: Record<string, unknown>): boolean {
+  if (claims.client_id === caller.id) return true;
+  if (!(caller.permissions ?? []).includes('introspect')) return false;
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  const mine = [caller.audience, ...caller.resources].filter((x): x is string => typeof x === 'string');
+  return aud.some((a) => mine.includes(a as string));
+}

@@ -1,0 +1,39 @@
+import { UnsupportedTokenType } from '@tessera/protocol';
+import { authenticateClientThrottled } from './client-auth/index.js';
+import type { EngineContext } from './context.js';
+import { inspectToken } from './tokens/inspect.js';
+import { required, singleValued, type RawParams } from './params.js';
+
+export interface RevokeRequest {
+  authorization: string | undefined;
+  body: RawParams;
+  ip: string;
+}
+
+/**
+ * POST /revoke (RFC 7009). The client authenticates (public clients by client_id); `token_type_hint`
+ * is only a hint (§2.1); a refresh token ends its whole family and the access tokens issued from it
+ * (§2.1 SHOULD); an access token goes on the denylist until its exp; a token of another client, or an
+ * unknown one, is left alone and still answered 200 (§2.2) so callers learn nothing about it. A storage
+ * failure propagates (503), never a false 200.
+ */
+export async function revokeEndpoint(req: RevokeRequest, ctx: EngineContext): Promise<void> {
+  const { params } = singleValued(req.body);
+  const { client } = await authenticateClientThrottled({ authorization: req.authorization, params }, req.ip, ctx);
+  const token = required(params, 'token');
+  const found = await inspectToken(token, ctx);
+  switch (found.kind) {
+    case 'refresh':
+      if (found.family.clientId === client.id) await ctx.revoker.revokeFamily(found.family.familyId, 'revoked_by_client');
+      return;
+    case 'access':
+      if (found.claims.client_id === client.id && typeof found.claims.jti === 'string' && typeof found.claims.exp === 'number') {
+        await ctx.revoker.denyAccessTokens([{ jti: found.claims.jti, exp: found.claims.exp }], 'revoked_by_client');
+      }
+      return;
+    case 'id':
+      throw new UnsupportedTokenType('ID tokens cannot be revoked');
+    case 'unknown':
+      return;
+  }
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import type { RefreshToken } from '../../storage/stores.js';
+import { randomToken, sha256 } from '../sessions/secrets.js';
+import type { EngineContext } from '../context.js';
+
+export interface RefreshGrant {
+  clientId: string;
+  sub: string;
+  sid: string | undefined;
+  scopes: string[];
+  resources: string[];
+  authTime: number;
+}
+
+/** A new opaque refresh token (256-bit, B14) for `familyId`; only its SHA-256 is stored (D9). */
+export function newRefreshToken(familyId: string, now: number, idleTtl: number, absoluteExpiresAt: number): { value: string; row: RefreshToken } {
+  const value = randomToken();
+  return {
+    value,
+    row: {
+      tokenHash: sha256(value),
+      familyId,
+      createdAt: now,
+      expiresAt: Math.min(now + idleTtl, absoluteExpiresAt),
+      rotatedAt: undefined,
+      graceUsed: false,
+      revokedAt: undefined,
+    },
+  };
+}
+
+/** Starts a refresh-token family for a new grant; returns the first token and the family id. */
+export async function startRefreshFamily(ctx: EngineContext, grant: RefreshGrant): Promise<{ token: string; familyId: string }> {
+  const now = ctx.now();
+  const familyId = randomBytes(16).toString('base64url');
+  const absoluteExpiresAt = now + ctx.config.refreshTokens.absoluteTtl;
+  const { value, row } = newRefreshToken(familyId, now, ctx.config.refreshTokens.idleTtl, absoluteExpiresAt);
+  await ctx.stores.refreshTokens.createFamily({ familyId, ...grant, createdAt: now, absoluteExpiresAt, revokedAt: undefined }, row);
+  return { token: value, familyId };
+}

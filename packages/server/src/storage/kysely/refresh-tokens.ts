@@ -1,0 +1,154 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, RefreshFamiliesTable, RefreshTokensTable } from '../schema.js';
+import type { RefreshFamily, RefreshToken, RefreshTokenStore, RotateOutcome } from '../stores.js';
+
+function toFamily(r: Selectable<RefreshFamiliesTable>): RefreshFamily {
+  return {
+    familyId: r.family_id,
+    clientId: r.client_id,
+    sub: r.sub,
+    sid: r.sid ?? undefined,
+    scopes: JSON.parse(r.scope) as string[],
+    resources: JSON.parse(r.resources) as string[],
+    authTime: Number(r.auth_time),
+    createdAt: Number(r.created_at),
+    absoluteExpiresAt: Number(r.absolute_expires_at),
+    revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+  };
+}
+
+function toToken(r: Selectable<RefreshTokensTable>): RefreshToken {
+  return {
+    tokenHash: r.token_hash,
+    familyId: r.family_id,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    rotatedAt: r.rotated_at === null ? undefined : Number(r.rotated_at),
+    graceUsed: r.grace_used === 1,
+    revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+  };
+}
+
+function tokenRow(t: RefreshToken): RefreshTokensTable {
+  return {
+    token_hash: t.tokenHash,
+    family_id: t.familyId,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    rotated_at: null,
+    grace_used: 0,
+    revoked_at: null,
+  };
+}
+
+export class KyselyRefreshTokenStore implements RefreshTokenStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async createFamily(f: RefreshFamily, first: RefreshToken): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('refresh_families')
+        .values({
+          family_id: f.familyId,
+          client_id: f.clientId,
+          sub: f.sub,
+          sid: f.sid ?? null,
+          scope: JSON.stringify(f.scopes),
+          resources: JSON.stringify(f.resources),
+          auth_time: f.authTime,
+          created_at: f.createdAt,
+          absolute_expires_at: f.absoluteExpiresAt,
+          revoked_at: null,
+          revoked_reason: null,
+        })
+        .execute();
+      await tx.insertInto('refresh_tokens').values(tokenRow(first)).execute();
+    });
+  }
+
+  async find(tokenHash: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined> {
+    const t = await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    if (!t) return undefined;
+    const f = await this.db.selectFrom('refresh_families').selectAll().where('family_id', '=', t.family_id).executeTakeFirst();
+    return f ? { token: toToken(t), family: toFamily(f) } : undefined;
+  }
+
+  async rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number): Promise<RotateOutcome> {
+    return this.db.transaction().execute(async (tx) => {
+      const won = await tx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', oldHash)
+        .where('rotated_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(won.numUpdatedRows) === 1) {
+        await tx.insertInto('refresh_tokens').values(tokenRow(next)).execute();
+        return 'rotated';
+      }
+      if (graceSeconds <= 0) return 'lost';
+      // One retry inside the grace window, and only while the successor has not been used: the client
+      // evidently never received it, so it is revoked and replaced.
+      const old = await tx.selectFrom('refresh_tokens').select('rotated_at').where('token_hash', '=', oldHash).executeTakeFirst();
+      if (!old || old.rotated_at === null) return 'lost';
+      const successorUsed = await tx
+        .selectFrom('refresh_tokens')
+        .select('token_hash')
+        .where('family_id', '=', next.familyId)
+        .where('token_hash', '!=', oldHash)
+        .where('created_at', '>=', old.rotated_at)
+        .where('rotated_at', 'is not', null)
+        .executeTakeFirst();
+      if (successorUsed) return 'lost';
+      const retry = await tx
+        .updateTable('refresh_tokens')
+        .set({ grace_used: 1 })
+        .where('token_hash', '=', oldHash)
+        .where('grace_used', '=', 0)
+        .where('revoked_at', 'is', null)
+        .where('rotated_at', '>=', now - graceSeconds)
+        .executeTakeFirst();
+      if (Number(retry.numUpdatedRows) !== 1) return 'lost';
+      await tx
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: now })
+        .where('family_id', '=', next.familyId)
+        .where('rotated_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('token_hash', '!=', oldHash)
+        .execute();
+      await tx.insertInto('refresh_tokens').values(tokenRow(next)).execute();
+      return 'grace';
+    });
+  }
+
+  async revokeFamily(familyId: string, now: number, reason: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('refresh_families')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('family_id', '=', familyId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      await tx.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+      return Number(r.numUpdatedRows) === 1;
+    });
+  }
+
+  async familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]> {
+    if (filter.sid === undefined && filter.sub === undefined) return [];
+    let q = this.db.selectFrom('refresh_families').select('family_id').where('revoked_at', 'is', null);
+    if (filter.sid !== undefined) q = q.where('sid', '=', filter.sid);
+    if (filter.sub !== undefined) q = q.where('sub', '=', filter.sub);
+    return (await q.execute()).map((r) => r.family_id);
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const gone = await this.db.selectFrom('refresh_families').select('family_id').where('absolute_expires_at', '<', now).execute();
+    if (!gone.length) return 0;
+    const ids = gone.map((g) => g.family_id);
+    await this.db.deleteFrom('refresh_tokens').where('family_id', 'in', ids).execute();
+    await this.db.deleteFrom('refresh_families').where('family_id', 'in', ids).execute();
+    return ids.length;
+  }
+}
