@@ -215,7 +215,7 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
     assert.equal((await revoke(t.access_token)).status, 200);
     let text = '';
     while (!text.includes(jti) && Date.now() - started < 1000) {
-      const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(r, 1000 - (Date.now() - started)))]);
+      const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000 - (Date.now() - started)))]);
       if (!chunk || chunk.done) break;
       text += new TextDecoder().decode(chunk.value);
     }
