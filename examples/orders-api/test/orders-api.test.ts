@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { decodeProtectedHeader } from 'jose';
 import { basic, postForm, SERVICE_SECRET, type Running } from '../../../packages/server/test/helpers.ts';
-import { Agent, alice, authorize, authParams, pkce, REDIRECT, startOidcServer, tokenRequest } from '../../../packages/server/test/oidc-helpers.ts';
+import { Agent, alice, authorize, authParams, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, webClient } from '../../../packages/server/test/oidc-helpers.ts';
+import { serviceClient } from '../../../packages/server/test/helpers.ts';
 import { buildOrdersApi } from '../src/app.ts';
 
 const AUDIENCE = 'https://orders.example';
 const admin = { username: 'admin', password: 'admin-password-1' };
+const RS_SECRET = 'orders-api-rs-secret-0123456789';
+/** The API's own client at Tessera: it may read the revocation feed (permission `introspect`). */
+const ordersRs = { id: 'orders-api', secret: RS_SECRET, grants: ['client_credentials'], scopes: [], audience: AUDIENCE, permissions: ['introspect' as const] };
 
 describe('orders API: scopes and roles enforced with Tessera tokens', () => {
   let tessera: Running;
@@ -19,8 +23,14 @@ describe('orders API: scopes and roles enforced with Tessera tokens', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orders-api-'));
 
   before(async () => {
-    tessera = await startOidcServer();
-    api = await buildOrdersApi({ issuer: tessera.url, audience: AUDIENCE, dbFile: join(dir, 'orders.db'), jwksCooldown: 1 });
+    tessera = await startOidcServer({ clients: [serviceClient, webClient, spaClient, ordersRs] });
+    api = await buildOrdersApi({
+      issuer: tessera.url,
+      audience: AUDIENCE,
+      dbFile: join(dir, 'orders.db'),
+      jwksCooldown: 1,
+      revocation: { feed: { clientId: 'orders-api', clientSecret: RS_SECRET } },
+    });
     apiUrl = await api.listen({ port: 0, host: '127.0.0.1' });
   });
   after(async () => {
@@ -113,5 +123,20 @@ describe('orders API: scopes and roles enforced with Tessera tokens', () => {
     assert.notEqual(decodeProtectedHeader(after).kid, decodeProtectedHeader(before).kid);
     assert.equal((await call('GET', '/orders', after)).status, 200);
     assert.equal((await call('GET', '/orders', before)).status, 200, 'tokens of the retired key stay valid');
+  });
+
+  test('a revoked access token is refused within 1 s through the revocation feed', async () => {
+    const token = await serviceToken('orders:read');
+    assert.equal((await call('GET', '/orders', token)).status, 200, 'accepted (and cached) before the revocation');
+    const revoked = await postForm(`${tessera.url}/revoke`, { token }, { authorization: basic('svc', SERVICE_SECRET) });
+    assert.equal(revoked.status, 200);
+    const started = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - started < 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await call('GET', '/orders', token)).status;
+    }
+    assert.equal(status, 401, `still accepted ${Date.now() - started} ms after the revocation`);
+    assert.equal((await call('GET', '/orders', await serviceToken('orders:read'))).status, 200, 'other tokens unaffected');
   });
 });
