@@ -4,13 +4,15 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Running } from './helpers.ts';
 import { basic, serviceClient, SERVICE_SECRET } from './helpers.ts';
-import { Agent, alice, authParams, authorize, pkce, REDIRECT, startOidcServer, tokenRequest, WEB_SECRET } from './oidc-helpers.ts';
+import { Agent, alice, authParams, authorize, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, users, WEB_SECRET, webClient } from './oidc-helpers.ts';
 import { sha256 } from '../src/engine/sessions/secrets.ts';
 
 /** Issue 3 §6–7, §9: /token with grant_type=authorization_code (SECURITY-CHECKLIST B, F). */
 let s: Running;
+/** The web app again, also allowed refresh tokens. */
+const webRt = { ...webClient, id: 'webrt', grants: ['authorization_code', 'refresh_token'] };
 before(async () => {
-  s = await startOidcServer();
+  s = await startOidcServer({ clients: [serviceClient, webClient, spaClient, webRt], users });
 });
 after(() => s.dispose());
 
@@ -210,6 +212,39 @@ describe('expiry, single use and replay (B8, B9, B10)', () => {
     } finally {
       await second.dispose();
     }
+  });
+});
+
+describe('with refresh tokens (issue 4 infrastructure)', () => {
+  const redeemRt = (c: { code: string; verifier: string }) =>
+    tokenRequest(s.url, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, WEB_SECRET, 'webrt');
+  const refresh = (token: string) => tokenRequest(s.url, { grant_type: 'refresh_token', refresh_token: token }, WEB_SECRET, 'webrt');
+  const denied = async (accessToken: string) => {
+    const jti = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).jti as string;
+    return (await s.tessera.db.kysely.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
+  };
+  test('a client allowed refresh_token gets one; a replay ends its family and denylists the access token', async () => {
+    const c = await code({ client_id: 'webrt' });
+    const first = await (await redeemRt(c)).json() as { access_token: string; refresh_token: string };
+    assert.match(first.refresh_token, /^[A-Za-z0-9_-]{43}$/);
+    await assertInvalidGrant(await redeemRt(c));
+    assert.equal(await denied(first.access_token), true);
+    await assertInvalidGrant(await refresh(first.refresh_token));
+    assert.equal(await userinfoStatus(first.access_token), 401);
+  });
+  test('20 concurrent redemptions: one 200, and its tokens end up revoked whichever order the race took', async () => {
+    const c = await code({ client_id: 'webrt' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => redeemRt(c)));
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1);
+    const winner = await ok[0]!.json() as { access_token: string; refresh_token: string };
+    assert.equal(await denied(winner.access_token), true);
+    await assertInvalidGrant(await refresh(winner.refresh_token));
+  });
+  test('without a replay the refresh token works and the access token is live', async () => {
+    const first = await (await redeemRt(await code({ client_id: 'webrt' }))).json() as { access_token: string; refresh_token: string };
+    assert.equal((await refresh(first.refresh_token)).status, 200);
+    assert.equal(await userinfoStatus(first.access_token), 200);
   });
 });
 

@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Running } from './helpers.ts';
 import { basic, serviceClient, SERVICE_SECRET } from './helpers.ts';
-import { Agent, alice, authParams, authorize, hidden, LOGOUT_REDIRECT, pkce, REDIRECT, startOidcServer, tokenRequest } from './oidc-helpers.ts';
+import { Agent, alice, authParams, authorize, hidden, LOGOUT_REDIRECT, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, users, webClient } from './oidc-helpers.ts';
 
 /** Issue 3 §7–8: /userinfo (OIDC Core §5.3, RFC 6750) and RP-initiated logout. */
 let s: Running;
 before(async () => {
-  s = await startOidcServer();
+  s = await startOidcServer({ clients: [serviceClient, { ...webClient, grants: ['authorization_code', 'refresh_token'] }, spaClient], users });
 });
 after(() => s.dispose());
 
@@ -19,7 +19,7 @@ async function tokens(agent: Agent, extra: Record<string, string | undefined> = 
   if (extra.redirect_uri !== undefined || !extra.client_id) form.redirect_uri = extra.redirect_uri ?? REDIRECT;
   const res = await (extra.client_id === 'spa' ? tokenRequest(s.url, form, null, 'spa') : tokenRequest(s.url, form));
   assert.equal(res.status, 200);
-  return res.json() as Promise<{ access_token: string; id_token?: string }>;
+  return res.json() as Promise<{ access_token: string; id_token?: string; refresh_token?: string }>;
 }
 
 function userinfo(init: RequestInit & { query?: string } = {}) {
@@ -100,7 +100,7 @@ describe('RP-initiated logout (issue 3 §8)', () => {
   async function signedIn() {
     const agent = new Agent(s.url);
     const t = await tokens(agent);
-    return { agent, idToken: t.id_token! };
+    return { agent, idToken: t.id_token!, accessToken: t.access_token, refreshToken: t.refresh_token! };
   }
   async function assertSignedOut(agent: Agent) {
     const { challenge } = pkce();
@@ -143,6 +143,18 @@ describe('RP-initiated logout (issue 3 §8)', () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), `${LOGOUT_REDIRECT}?state=bye%201`);
     await assertSignedOut(agent);
+  });
+  test('logout revokes what the session issued: its access tokens and refresh tokens (DESIGN.md §2)', async () => {
+    const { agent, idToken, accessToken, refreshToken } = await signedIn();
+    const other = await signedIn();
+    assert.equal((await userinfo({ headers: { authorization: `Bearer ${accessToken}` } })).status, 200);
+    await agent.get(`/logout?${new URLSearchParams({ id_token_hint: idToken })}`);
+    assert.equal((await userinfo({ headers: { authorization: `Bearer ${accessToken}` } })).status, 401);
+    const res = await tokenRequest(s.url, { grant_type: 'refresh_token', refresh_token: refreshToken });
+    assert.equal((await res.json() as { error: string }).error, 'invalid_grant');
+    // Another browser's session of the same user is untouched.
+    assert.equal((await userinfo({ headers: { authorization: `Bearer ${other.accessToken}` } })).status, 200);
+    assert.equal((await tokenRequest(s.url, { grant_type: 'refresh_token', refresh_token: other.refreshToken })).status, 200);
   });
   test('POST /logout from the RP works the same', async () => {
     const { agent, idToken } = await signedIn();

@@ -5,7 +5,7 @@ import { verifyAccessToken } from './tokens/verify-access-token.js';
 
 /**
  * OIDC Core §5.3 UserInfo: the bearer token must be ours, for this issuer, granted `openid`, issued to
- * a user, and not from a revoked grant. Returns `sub` plus the standard claims (§5.1) of the granted
+ * a user, and not revoked (denylist: logout, refresh-token reuse, code replay). Returns `sub` plus the standard claims (§5.1) of the granted
  * scopes (§5.4): `profile` → name, preferred_username, updated_at; `email` → email, email_verified.
  */
 export async function userinfo(token: string, ctx: EngineContext): Promise<Record<string, unknown>> {
@@ -13,7 +13,9 @@ export async function userinfo(token: string, ctx: EngineContext): Promise<Recor
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
   if (!scopes.includes('openid')) throw new InsufficientScope('the access token was not granted the openid scope', { scope: 'openid' });
   if (!claims.sub!.startsWith(USER_SUB_PREFIX)) throw new InvalidToken('the access token was not issued to a user');
-  if (await ctx.stores.codes.isRevokedToken(claims.jti!)) throw new InvalidToken('the access token was revoked', { debug: 'grant revoked' });
+  if ((await ctx.revoker.isDenied(claims.jti!)) || (await ctx.stores.codes.isRevokedToken(claims.jti!))) {
+    throw new InvalidToken('the access token was revoked', { debug: 'denylisted or grant revoked' });
+  }
   const user = await ctx.stores.users.get(claims.sub!);
   if (!user) throw new InvalidToken('the user no longer exists');
 

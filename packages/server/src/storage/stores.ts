@@ -171,9 +171,10 @@ export interface AuthorizationCode {
   revokedAt: number | undefined;
 }
 
+/** What a code's redemption issued: an access token (by jti) or a refresh-token family (by id). */
 export interface IssuedToken {
   jti: string;
-  type: 'access_token';
+  type: 'access_token' | 'refresh_family';
   expiresAt: number;
 }
 

@@ -1,7 +1,8 @@
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '@tessera/protocol';
 import { isPkceValue, verifyS256 } from '../authorize/pkce.js';
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
-import { mintAccessToken } from '../tokens/access-token.js';
+import { issueUserAccessToken } from '../tokens/user-access-token.js';
+import { startRefreshFamily } from '../tokens/refresh-token.js';
 import { mintIdToken } from '../tokens/id-token.js';
 import { audienceFor } from '../scope-policy.js';
 import type { EngineContext } from '../context.js';
@@ -15,7 +16,8 @@ const INVALID = 'the authorization code is invalid, expired or was already used'
  * and public clients. Every check runs before the code is consumed, so a request with a wrong verifier,
  * client or redirect URI neither burns the code nor revokes anything (B10). The consume itself is one
  * conditional UPDATE: of any number of concurrent redemptions exactly one wins (D8 analogue). A valid
- * redemption of an already-used code revokes the grant and what it issued (RFC 6749 §4.1.2, B9).
+ * redemption of an already-used code revokes the grant and what it issued (RFC 6749 §4.1.2, B9): its
+ * access tokens go on the denylist and its refresh-token family ends.
  */
 export const authorizationCode: GrantHandler = {
   grantType: 'authorization_code',
@@ -25,30 +27,36 @@ export const authorizationCode: GrantHandler = {
     const code = await checkedCode(req, ctx);
     const now = ctx.now();
     if (code.consumedAt !== undefined || !(await ctx.stores.codes.consume(code.codeHash, now))) {
-      const issued = code.revokedAt === undefined ? await ctx.stores.codes.revoke(code.codeHash, now) : [];
-      throw new InvalidGrant(INVALID, { debug: `authorization code replayed by ${req.client.id}; revoked grant with ${issued.length} issued token(s)` });
+      const issued = await revokeGrant(code.codeHash, ctx);
+      ctx.audit('authorization_code_replay', { clientId: req.client.id, sub: code.sub, revoked: issued });
+      throw new InvalidGrant(INVALID, { debug: `authorization code replayed by ${req.client.id}; grant revoked` });
     }
     const user = await ctx.stores.users.get(code.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
-    const audience = audienceFor(req.client, req.resources.length ? req.resources : code.resources, ctx.config.issuer);
+    const resources = req.resources.length ? req.resources : code.resources;
+    const audience = audienceFor(req.client, resources, ctx.config.issuer);
     const openid = code.scopes.includes('openid');
     // OIDC Core §5.3: the token must be usable at /userinfo, whose audience is the issuer.
     if (openid && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
+    // OAuth 2.1 §4.3: a refresh token for clients allowed the refresh_token grant, bound to this session.
+    const refresh = req.client.grantTypes.includes('refresh_token')
+      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime })
+      : undefined;
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
-    const at = await mintAccessToken(ctx.keyring, {
-      issuer: ctx.config.issuer,
-      subject: user.sub,
-      clientId: req.client.id,
-      audience,
-      scopes: code.scopes,
-      ttl,
-      now,
-      roles: user.roles,
-      authTime: code.authTime,
-      sid: code.sid,
-    });
-    await ctx.stores.codes.recordIssued(code.codeHash, [{ jti: at.jti, type: 'access_token', expiresAt: at.exp }]);
+    const at = await issueUserAccessToken(
+      ctx,
+      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid },
+      refresh?.familyId,
+    );
+    await ctx.stores.codes.recordIssued(code.codeHash, [
+      { jti: at.jti, type: 'access_token', expiresAt: at.exp },
+      ...(refresh ? [{ jti: refresh.familyId, type: 'refresh_family' as const, expiresAt: at.exp }] : []),
+    ]);
+    // A replay may have revoked the grant between our consume and the record above. The replay marks
+    // the code before reading what it issued, and we record before re-reading the mark, so one of the
+    // two always sees the other: what we issued is revoked either way.
+    if ((await ctx.stores.codes.get(code.codeHash))?.revokedAt !== undefined) await revokeGrant(code.codeHash, ctx);
 
     const idToken = openid
       ? await mintIdToken(ctx.keyring, {
@@ -67,11 +75,21 @@ export const authorizationCode: GrantHandler = {
       access_token: at.token,
       token_type: 'Bearer',
       expires_in: ttl,
+      ...(refresh ? { refresh_token: refresh.token } : {}),
       ...(code.scopes.length ? { scope: code.scopes.join(' ') } : {}),
       ...(idToken ? { id_token: idToken } : {}),
     };
   },
 };
+
+/** RFC 6749 §4.1.2 (B9): marks the grant revoked and revokes everything its redemption issued. */
+async function revokeGrant(codeHash: string, ctx: EngineContext): Promise<number> {
+  const issued = await ctx.stores.codes.revoke(codeHash, ctx.now());
+  for (const t of issued) if (t.type === 'refresh_family') await ctx.revoker.revokeFamily(t.jti, 'authorization_code_replay');
+  const tokens = issued.filter((t) => t.type === 'access_token').map((t) => ({ jti: t.jti, exp: t.expiresAt }));
+  await ctx.revoker.denyAccessTokens(tokens, 'authorization_code_replay');
+  return issued.length;
+}
 
 /** Everything that must hold for this client to redeem this code, before it is consumed. */
 async function checkedCode(req: GrantRequest, ctx: EngineContext): Promise<AuthorizationCode> {

@@ -10,11 +10,15 @@ import { assertSameOrigin, field, formBody, queryParams, seeOther } from './brow
 /**
  * GET/POST /logout (RP-Initiated Logout 1.0). With a session the user is asked to confirm (§2: the OP
  * MUST ask unless a valid `id_token_hint` names the current session); the confirmation is a
- * CSRF-protected POST. Ending the session deletes it server-side and clears the cookie; then the
+ * CSRF-protected POST. Ending the session deletes it server-side, revokes its tokens and clears the cookie; then the
  * browser goes to the registered `post_logout_redirect_uri` (with `state`) or the logged-out page.
  */
 export function logoutRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: EngineContext): void {
   const finish = async (request: FastifyRequest, reply: FastifyReply, req: LogoutRequest, cookie: string | undefined) => {
+    // DESIGN.md §2: logout ends the session and revokes what was issued in it (refresh-token families,
+    // live access tokens) before the browser leaves.
+    const session = await deps.sessions.load(cookie);
+    if (session) await ctx.revoker.revokeSession(session.sid, 'logout');
     await deps.sessions.end(cookie);
     deps.cookies.clearSession(reply);
     if (req.postLogoutRedirectUri) {

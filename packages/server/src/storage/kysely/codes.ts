@@ -75,7 +75,7 @@ export class KyselyAuthorizationCodeStore implements AuthorizationCodeStore {
       .where('revoked_at', 'is', null)
       .execute();
     const rows = await this.db.selectFrom('code_issued_tokens').selectAll().where('code_hash', '=', codeHash).execute();
-    return rows.map((r) => ({ jti: r.jti, type: 'access_token' as const, expiresAt: Number(r.expires_at) }));
+    return rows.map((r) => ({ jti: r.jti, type: r.token_type === 'refresh_family' ? 'refresh_family' : 'access_token', expiresAt: Number(r.expires_at) }));
   }
 
   async recordIssued(codeHash: string, tokens: IssuedToken[]): Promise<void> {
