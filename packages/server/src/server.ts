@@ -23,6 +23,16 @@ import { createStores, isReady, migrate, openDatabase, type Db } from './storage
 import { applyConfigClients } from './clients-from-config.js';
 import { resolveSecret } from './secret.js';
 import { loggerOptions } from './logging.js';
+import { pino } from 'pino';
+import { LocalMessenger, RedisMessenger, type Messenger } from './storage/redis/messenger.js';
+import { CachedClientStore } from './storage/cached-clients.js';
+import { Metrics } from './http/metrics.js';
+import type { DeniedToken } from './storage/stores.js';
+
+function isDenied(v: unknown): v is DeniedToken {
+  const d = v as DeniedToken;
+  return typeof d?.jti === 'string' && typeof d.exp === 'number' && typeof d.revokedAtMs === 'number';
+}
 
 export interface Tessera {
   app: FastifyInstance;
@@ -53,10 +63,19 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await applyConfigClients(config.clients, stores.clients, box, now());
     await applyConfigUsers(config.users, stores, now());
     await warmPasswordHasher();
-    // The engine's audit events go to the app's logger once it exists.
-    let audit: (event: string, data: Record<string, unknown>) => void = () => undefined;
-    let logWarn: (e: unknown) => void = () => undefined;
-    const hub = new RevocationHub(stores.revocations, 250, now, (e) => logWarn(e));
+    const log = pino(options.logger === false ? { enabled: false } : loggerOptions(config.logLevel));
+    const audit = (event: string, data: Record<string, unknown>) => log.warn({ event, ...data }, `security event: ${event}`);
+    const messenger: Messenger = config.redisUrl
+      ? new RedisMessenger(config.redisUrl, (message, err) => log.warn({ err }, message))
+      : new LocalMessenger();
+    stores.clients = new CachedClientStore(stores.clients, messenger);
+    const metrics = new Metrics();
+    const hub = new RevocationHub(stores.revocations, 250, now, (e) => log.warn({ err: e }, 'revocation feed poll failed'));
+    // Revocations made on other instances arrive through Redis at once (and by polling regardless).
+    messenger.subscribe('revoked', (payload) => {
+      if (Array.isArray(payload)) hub.publish(payload.filter(isDenied));
+    });
+    messenger.subscribe('keys', () => void keyring.reload().catch((e: unknown) => log.warn({ err: e }, 'key reload failed')));
     const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
     const ctx: EngineContext = {
       config,
@@ -64,9 +83,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       keyring,
       box,
       now,
-      revoker: new Revoker(stores, hub, now, (event, data) => audit(event, data)),
+      revoker: new Revoker(stores, hub, now, audit, (added, reason) => {
+        metrics.revocations.inc({ reason }, added.length);
+        messenger.publish('revoked', added);
+      }),
       clientAuthThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxFailuresPerClient, maxFailuresPerIp: config.clientAuth.maxFailuresPerIp, window: config.clientAuth.window }, now, 'client:'),
-      audit: (event, data) => audit(event, data),
+      audit,
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
@@ -90,12 +112,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       grants,
       ready: () => isReady(db),
       metadata: () => metadata,
-      logger: (options.logger ?? loggerOptions(config.logLevel)) as never,
+      logger: log,
       browser,
       hub,
+      metrics,
+      refreshHealth: async () => {
+        metrics.databaseUp.set((await isReady(db)) ? 1 : 0);
+        if (config.redisUrl) metrics.redisUp.set(messenger.healthy() ? 1 : 0);
+      },
     });
-    audit = (event, data) => app.log.warn({ event, ...data }, `security event: ${event}`);
-    logWarn = (e) => app.log.warn({ err: e }, 'revocation feed poll failed');
 
     const timers: NodeJS.Timeout[] = [];
     // Other instances may rotate: re-read the key table so every instance publishes the same JWKS.
@@ -105,7 +130,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       const check = Math.max(1, Math.min(60, Math.floor(every / 10))) * 1000;
       timers.push(setInterval(() => {
         keyring.rotateIfOlderThan(every).then(
-          (rotated) => rotated && app.log.info({ kid: keyring.active().kid }, 'signing key rotated on schedule'),
+          (rotated) => {
+            if (!rotated) return;
+            app.log.info({ kid: keyring.active().kid }, 'signing key rotated on schedule');
+            messenger.publish('keys', keyring.active().kid);
+          },
           (e: unknown) => app.log.warn({ err: e }, 'scheduled key rotation failed'),
         );
       }, check));
@@ -138,6 +167,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         for (const t of timers) clearInterval(t);
         hub.close();
         await app.close();
+        await messenger.close();
         await db.close();
       },
     };

@@ -10,7 +10,7 @@ const now = Math.floor(Date.now() / 1000);
 function client(id: string, over: Partial<Client> = {}): Client {
   return {
     id, name: id, type: 'confidential', secretHash: 'hmac-sha256$x', redirectUris: ['https://a.example/cb'], grantTypes: ['client_credentials'],
-    scopes: ['a', 'b'], audience: 'https://api.example', resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: ['https://a.example/bye'], source: 'cli',
+    scopes: ['a', 'b'], audience: 'https://api.example', resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: ['https://a.example/bye'], permissions: ['introspect'], source: 'cli',
     createdAt: now, updatedAt: now, ...over,
   };
 }

@@ -64,6 +64,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (env.HOST) envOverrides.host = env.HOST;
   if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
+  if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
   const raw = deepMerge(deepMerge(merged, envOverrides), (options.overrides ?? {}) as Record<string, unknown>);
 

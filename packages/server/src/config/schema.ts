@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ minLength: 1 }),
     dataDir: Type.String({ minLength: 1 }),
     databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Optional Redis (redis://…): revocation fan-out and cache invalidation between instances. */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     tokens: Type.Object(
       {

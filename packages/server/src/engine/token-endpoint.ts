@@ -4,6 +4,7 @@ import type { EngineContext } from './context.js';
 import type { GrantRegistry } from './grants/registry.js';
 import type { GrantHandler, TokenResponse } from './grants/types.js';
 import { required, singleValued, type RawParams } from './params.js';
+import type { Client } from '../storage/stores.js';
 
 export interface TokenRequest {
   authorization: string | undefined;
@@ -15,7 +16,7 @@ export interface TokenRequest {
  * POST /token (RFC 6749 §3.2, §5), as the spec's ordered steps: parameters, grant type, client
  * authentication, grant permission, then the grant's own handler with only its declared parameters.
  */
-export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ctx: EngineContext): Promise<{ response: TokenResponse; handler: GrantHandler }> {
+export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ctx: EngineContext): Promise<{ response: TokenResponse; handler: GrantHandler; client: Client }> {
   const { params, multi } = singleValued(req.body);
   const grantType = required(params, 'grant_type');
   const handler = grants.get(grantType);
@@ -30,5 +31,5 @@ export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ct
   const resources = multi.resource ?? [];
   if (resources.length > 10) throw new InvalidRequest('too many resource parameters');
   const response = await handler.handle({ client, authMethod: method, params: declared, resources, ip: req.ip }, ctx);
-  return { response, handler };
+  return { response, handler, client };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import type { EngineContext } from '../engine/context.js';
 import type { GrantRegistry } from '../engine/grants/registry.js';
@@ -10,6 +10,7 @@ import { metadataRoutes } from './routes/metadata.js';
 import { tokenRoutes } from './routes/token.js';
 import { revocationRoutes } from './routes/revocation.js';
 import type { RevocationHub } from '../engine/revocation/hub.js';
+import type { Metrics } from './metrics.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { browserRoutes } from './browser-routes.js';
 import { corsSupport } from './cors.js';
@@ -20,9 +21,12 @@ export interface AppDeps {
   grants: GrantRegistry;
   ready: () => Promise<boolean>;
   metadata: () => Record<string, unknown>;
-  logger: FastifyServerOptions['logger'];
+  logger: FastifyBaseLogger;
   browser: BrowserDeps;
   hub: RevocationHub;
+  metrics: Metrics;
+  /** Refreshes health gauges before /metrics is served. */
+  refreshHealth: () => Promise<void>;
 }
 
 /** Builds the Fastify app: parsers, security headers, the one error translator, and the routes. */
@@ -30,7 +34,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps.ctx;
   const https = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : null;
   const app = Fastify({
-    logger: deps.logger,
+    loggerInstance: deps.logger,
     bodyLimit: config.limits.bodyBytes,
     // J2: X-Forwarded-* only from configured proxies.
     trustProxy: config.trustProxy,
@@ -54,14 +58,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.header('x-content-type-options', 'nosniff');
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
-  app.setErrorHandler((err, request, reply) => sendOAuthError(err, request, reply, config.issuer));
+  app.setErrorHandler((err, request, reply) => sendOAuthError(err, request, reply, config.issuer, (code) => deps.metrics.oauthErrors.inc({ error: code })));
+  deps.metrics.register(app, deps.refreshHealth);
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such endpoint' }),
   );
 
   healthRoutes(app, deps.ready);
   metadataRoutes(app, deps.ctx, deps.metadata);
-  tokenRoutes(app, deps.grants, deps.ctx);
+  tokenRoutes(app, deps.grants, deps.ctx, (grantType, clientType) => deps.metrics.tokensIssued.inc({ grant_type: grantType, client_type: clientType }));
   revocationRoutes(app, deps.ctx, deps.hub);
   userinfoRoutes(app, deps.ctx);
   corsSupport(app, deps.ctx.stores.clients);

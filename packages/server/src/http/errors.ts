@@ -35,8 +35,9 @@ class TooLarge extends InvalidRequest {
  * `Cache-Control: no-store`, 401 + `WWW-Authenticate: Basic` for client authentication,
  * `Retry-After` for 429/503. The client sees only the safe description.
  */
-export function sendOAuthError(err: unknown, request: FastifyRequest, reply: FastifyReply, realm: string): FastifyReply {
+export function sendOAuthError(err: unknown, request: FastifyRequest, reply: FastifyReply, realm: string, observe?: (code: string) => void): FastifyReply {
   const e = toOAuthError(err);
+  observe?.(e.error);
   if (e.status >= 500) request.log.error({ err: e.cause ?? e, code: e.error }, 'request failed');
   else request.log.info({ code: e.error, reason: e.debug ?? e.description }, 'request rejected');
   reply.code(e.status).header('cache-control', 'no-store').header('pragma', 'no-cache');

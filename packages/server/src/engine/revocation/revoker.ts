@@ -14,6 +14,8 @@ export class Revoker {
     private readonly hub: RevocationHub,
     private readonly now: () => number,
     private readonly audit: AuditLog,
+    /** Told of every newly denylisted batch (Redis fan-out, metrics). */
+    private readonly onDenied: (added: DeniedToken[], reason: string) => void = () => undefined,
   ) {}
 
   /** Denylists access tokens by jti until their exp. */
@@ -22,6 +24,7 @@ export class Revoker {
     if (!live.length) return [];
     const added = await this.stores.revocations.deny(live, Date.now(), reason);
     this.hub.publish(added);
+    if (added.length) this.onDenied(added, reason);
     return added;
   }
 

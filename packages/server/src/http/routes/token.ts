@@ -15,15 +15,16 @@ export function isForm(contentType: string | undefined): boolean {
 }
 
 /** POST /token (RFC 6749 §3.2): form-encoded only; other methods get 405. */
-export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: EngineContext): void {
+export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: EngineContext, issued: (grantType: string, clientType: string) => void = () => undefined): void {
   app.post('/token', async (request, reply) => {
     if (!isForm(request.headers['content-type'])) throw new InvalidRequest(`the token endpoint accepts only ${FORM}`);
     if (request.url.includes('?')) throw new InvalidRequest('parameters are not accepted in the query string');
-    const { response, handler } = await tokenEndpoint(
+    const { response, handler, client } = await tokenEndpoint(
       { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip },
       grants,
       ctx,
     );
+    issued(handler.grantType, client.type);
     // RFC 9745: the legacy password grant announces its deprecation (since OAuth 2.1 / RFC 9700 §2.4).
     if (handler.deprecated) reply.header('deprecation', DEPRECATED_SINCE).header('link', '<https://www.rfc-editor.org/rfc/rfc9700#section-2.4>; rel="deprecation"');
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);

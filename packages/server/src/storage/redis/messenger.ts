@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+
+export type Channel = 'revoked' | 'keys' | 'clients';
+export type MessageHandler = (payload: unknown) => void;
+
+/**
+ * Fast fan-out between instances (DESIGN.md §6). Never the only copy of anything: every message is
+ * about a change already committed to the database, which other instances also find by polling.
+ */
+export interface Messenger {
+  publish(channel: Channel, payload: unknown): void;
+  subscribe(channel: Channel, handler: MessageHandler): void;
+  /** True while the messenger is connected (always true for the in-process one). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+/** One instance, or no Redis configured: nothing to fan out to. */
+export class LocalMessenger implements Messenger {
+  publish(): void {}
+  subscribe(): void {}
+  healthy(): boolean {
+    return true;
+  }
+  async close(): Promise<void> {}
+}
+
+const PREFIX = 'tessera:';
+
+/** Redis pub/sub (ioredis). Publishing while Redis is down is dropped with a warning, never queued. */
+export class RedisMessenger implements Messenger {
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #handlers = new Map<string, MessageHandler[]>();
+  #warned = false;
+
+  constructor(url: string, private readonly warn: (message: string, err?: unknown) => void) {
+    const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
+    this.#pub = new Redis(url, options);
+    this.#sub = new Redis(url, { ...options, enableOfflineQueue: true });
+    for (const c of [this.#pub, this.#sub]) {
+      c.on('error', (e: unknown) => this.#down(e));
+      c.on('ready', () => {
+        if (this.#warned) this.warn('redis reachable again');
+        this.#warned = false;
+      });
+    }
+    this.#sub.on('message', (channel: string, message: string) => {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(message);
+      } catch {
+        return;
+      }
+      for (const h of this.#handlers.get(channel) ?? []) h(payload);
+    });
+  }
+
+  publish(channel: Channel, payload: unknown): void {
+    if (this.#pub.status !== 'ready') return this.#down(new Error(`redis ${this.#pub.status}`));
+    this.#pub.publish(PREFIX + channel, JSON.stringify(payload)).catch((e: unknown) => this.#down(e));
+  }
+
+  subscribe(channel: Channel, handler: MessageHandler): void {
+    const name = PREFIX + channel;
+    const list = this.#handlers.get(name);
+    if (list) list.push(handler);
+    else {
+      this.#handlers.set(name, [handler]);
+      this.#sub.subscribe(name).catch((e: unknown) => this.#down(e));
+    }
+  }
+
+  healthy(): boolean {
+    return this.#pub.status === 'ready' && this.#sub.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    this.#pub.disconnect();
+    this.#sub.disconnect();
+  }
+
+  #down(e: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.warn('redis unavailable: revocations fan out by database polling until it returns', e);
+  }
+}

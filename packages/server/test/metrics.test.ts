@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basic, postForm, SERVICE_SECRET, startServer } from './helpers.ts';
+
+test('/metrics: tokens per grant and client type, errors per code, latency histogram, database health', async () => {
+  const s = await startServer();
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await postForm(`${s.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SERVICE_SECRET) })).status, 200);
+    }
+    await postForm(`${s.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', 'wrong-secret-xxxxxxxx') });
+    await postForm(`${s.url}/token`, { grant_type: 'nope' }, { authorization: basic('svc', SERVICE_SECRET) });
+    const res = await fetch(`${s.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /tessera_tokens_issued_total\{grant_type="client_credentials",client_type="confidential"\} 3/);
+    assert.match(text, /tessera_oauth_errors_total\{error="invalid_client"\} 1/);
+    assert.match(text, /tessera_oauth_errors_total\{error="unsupported_grant_type"\} 1/);
+    assert.match(text, /tessera_http_request_duration_seconds_bucket\{le="0\.1",method="POST",route="\/token",status="200"\} 3/);
+    assert.match(text, /tessera_database_up 1/);
+    assert.match(text, /tessera_process_resident_memory_bytes/);
+    assert.ok(!text.includes(SERVICE_SECRET));
+  } finally {
+    await s.dispose();
+  }
+});
