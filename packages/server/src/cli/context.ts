@@ -5,6 +5,8 @@ import { SecretBox } from '../engine/keys/secret-box.js';
 import { resolveSecret } from '../secret.js';
 import { createStores, migrate, openDatabase, type Db } from '../storage/index.js';
 import type { Stores } from '../storage/stores.js';
+import { RevocationHub } from '../engine/revocation/hub.js';
+import { Revoker } from '../engine/revocation/revoker.js';
 
 export interface CliContext {
   config: Config;
@@ -12,6 +14,8 @@ export interface CliContext {
   stores: Stores;
   box: SecretBox;
   keyring: Keyring;
+  /** Revokes in the database; running instances find the denylist entries within their poll interval. */
+  revoker: Revoker;
   close(): Promise<void>;
 }
 
@@ -23,5 +27,8 @@ export async function openContext(configFile: string | undefined): Promise<CliCo
   const box = new SecretBox(resolveSecret(config.dataDir, config.production));
   const stores = createStores(db);
   const keyring = new Keyring(stores.keys, box, { algorithm: config.keys.algorithm, maxTokenTtl: config.tokens.maxAccessTokenTtl });
-  return { config, db, stores, box, keyring, close: () => db.close() };
+  const now = () => Math.floor(Date.now() / 1000);
+  const hub = new RevocationHub(stores.revocations, 1000, now, () => undefined);
+  const revoker = new Revoker(stores, hub, now, (event, data) => console.error(`security event: ${event} ${JSON.stringify(data)}`));
+  return { config, db, stores, box, keyring, revoker, close: () => db.close() };
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { clientCommands } from './clients.js';
 import { keyCommands } from './keys.js';
+import { userCommands } from './users.js';
 import { openContext } from './context.js';
 import { serve } from './serve.js';
 
@@ -23,6 +24,7 @@ program.command('migrate').description('apply pending database migrations').acti
 
 clientCommands(program, configFile);
 keyCommands(program, configFile);
+userCommands(program, configFile);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { UserService } from '../engine/users/service.js';
+import type { User } from '../storage/stores.js';
+import { openContext, type CliContext } from './context.js';
+import { fail, list, readStdin } from './util.js';
+
+/** Passwords come on stdin (never argv, which other users can read in `ps` and shell history). */
+async function passwordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) console.error('password (then Enter, Ctrl-D):');
+  const pw = (await readStdin()).replace(/\r?\n$/, '');
+  if (!pw) fail(['a password is required on stdin']);
+  return pw;
+}
+
+async function withUsers(configFile: string | undefined, fn: (users: UserService, ctx: CliContext) => Promise<void>): Promise<void> {
+  const ctx = await openContext(configFile);
+  try {
+    await fn(new UserService(ctx.stores), ctx);
+  } catch (e) {
+    if (e instanceof TypeError) fail([e.message]);
+    throw e;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Ends every session of the user and revokes their refresh-token families and live access tokens. */
+async function signOutEverywhere(ctx: CliContext, user: User, reason: string): Promise<void> {
+  await ctx.stores.sessions.deleteForUser(user.sub);
+  await ctx.revoker.revokeUser(user.sub, reason);
+}
+
+export function userCommands(program: Command, configFile: () => string | undefined): void {
+  const users = program.command('users').description('manage users (passwords are read from stdin)');
+
+  users
+    .command('create <username>')
+    .option('--email <email>')
+    .option('--name <name>')
+    .option('--role <role...>', 'roles (default: user)')
+    .option('--email-verified', 'mark the e-mail address verified')
+    .action(async (username: string, o: { email?: string; name?: string; role?: string[]; emailVerified?: boolean }) => {
+      const password = await passwordFromStdin();
+      await withUsers(configFile(), async (svc) => {
+        const u = await svc.create({ username, password, email: o.email, name: o.name, roles: o.role, emailVerified: o.emailVerified });
+        console.log(`user ${u.username} created (sub ${u.sub})`);
+      });
+    });
+
+  users.command('list').action(() =>
+    withUsers(configFile(), async (svc) => {
+      list((await svc.list()).map((u) => [u.username, u.sub, u.email ?? '-', u.roles.join(','), u.source]), ['USERNAME', 'SUB', 'EMAIL', 'ROLES', 'SOURCE']);
+    }),
+  );
+
+  users
+    .command('set-password <user>')
+    .description('new password from stdin; signs the user out everywhere (sessions, refresh tokens, access tokens)')
+    .action(async (login: string) => {
+      const password = await passwordFromStdin();
+      await withUsers(configFile(), async (svc, ctx) => {
+        const u = await svc.setPassword(login, password);
+        await signOutEverywhere(ctx, u, 'password_changed');
+        console.log(`password of ${u.username} changed; all sessions and tokens revoked`);
+      });
+    });
+
+  users.command('set-roles <user> <roles...>').action((login: string, roles: string[]) =>
+    withUsers(configFile(), async (svc) => {
+      const u = await svc.setRoles(login, roles);
+      console.log(`roles of ${u.username}: ${u.roles.join(', ')} (new tokens carry them)`);
+    }),
+  );
+
+  users
+    .command('logout <user>')
+    .description('end every session of the user and revoke their refresh and access tokens')
+    .action((login: string) =>
+      withUsers(configFile(), async (svc, ctx) => {
+        const u = await svc.find(login);
+        if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
+        await signOutEverywhere(ctx, u, 'admin_logout');
+        console.log(`${u.username} signed out everywhere`);
+      }),
+    );
+
+  users.command('delete <user>').action((login: string) =>
+    withUsers(configFile(), async (svc, ctx) => {
+      const u = await svc.find(login);
+      if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
+      await signOutEverywhere(ctx, u, 'user_deleted');
+      await svc.delete(login);
+      console.log(`user ${u.username} deleted`);
+    }),
+  );
+}
