@@ -4,7 +4,7 @@ import { redirectUriProblem, resourceUriProblem } from '../config/validate-uri.j
 import { generateSecret } from '../engine/keys/secret-box.js';
 import type { Client } from '../storage/stores.js';
 import { isScopeToken } from '@tessera/protocol';
-import { openContext } from './context.js';
+import { withContext } from './context.js';
 import { fail, list, readStdin } from './util.js';
 
 function show(c: Client): Record<string, unknown> {
@@ -43,8 +43,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
         if (p) problems.push(`${r}: ${p}`);
       }
       if (problems.length) fail(problems);
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         if (await ctx.stores.clients.get(o.id)) fail([`client ${o.id} already exists`]);
         const secret = o.type === 'confidential' ? generateSecret() : undefined;
         const now = Math.floor(Date.now() / 1000);
@@ -66,45 +65,34 @@ export function clientCommands(program: Command, configFile: () => string | unde
         });
         console.log(`client ${o.id} created`);
         if (secret) console.log(`client_secret: ${secret}\n(shown once; store it now)`);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   clients
     .command('list')
     .action(async () => {
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         list((await ctx.stores.clients.list()).map((c) => [c.id, c.type, c.grantTypes.join(','), c.scopes.join(' '), c.source]), ['ID', 'TYPE', 'GRANTS', 'SCOPES', 'SOURCE']);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   clients
     .command('show <id>')
     .action(async (id: string) => {
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         const c = await ctx.stores.clients.get(id);
         if (!c) fail([`no client ${id}`]);
         console.log(JSON.stringify(show(c), null, 2));
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   clients
     .command('delete <id>')
     .action(async (id: string) => {
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);
         console.log(`client ${id} deleted`);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   clients
@@ -113,11 +101,8 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .action(async () => {
       const secret = (await readStdin()).replace(/\r?\n$/, '');
       if (secret.length < 16) fail(['the secret must be at least 16 characters']);
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         console.log(ctx.box.hashClientSecret(secret));
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }

@@ -19,6 +19,16 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
+/** Runs `fn` with an open context and always closes it. */
+export async function withContext<T>(configFile: string | undefined, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(configFile);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
 /** Opens what an admin command needs: config, migrated database, secret, stores, keys. */
 export async function openContext(configFile: string | undefined): Promise<CliContext> {
   const config = loadConfig({ file: configFile });

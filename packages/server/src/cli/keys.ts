@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openContext } from './context.js';
+import { withContext } from './context.js';
 import { isoTime, list } from './util.js';
 
 export function keyCommands(program: Command, configFile: () => string | undefined): void {
@@ -9,27 +9,21 @@ export function keyCommands(program: Command, configFile: () => string | undefin
     .command('list')
     .description('keys in the JWKS: next (published, not yet signing), active, retired (published until their tokens expire)')
     .action(async () => {
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         await ctx.keyring.reload();
         list(ctx.keyring.list().map((k) => [k.kid, k.alg, k.state, isoTime(k.createdAt), isoTime(k.activatedAt), isoTime(k.publishUntil)]), ['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'PUBLISHED UNTIL']);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   keys
     .command('rotate')
     .description('activate the published next key, retire the active one, publish a new next key')
     .action(async () => {
-      const ctx = await openContext(configFile());
-      try {
+      await withContext(configFile(), async (ctx) => {
         await ctx.keyring.init();
         const r = await ctx.keyring.rotate();
         console.log(`active: ${r.activated}${r.retired ? `\nretired: ${r.retired}` : ''}`);
         console.log(`running servers pick the change up within ${ctx.config.keys.reloadEvery}s`);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserService } from '../engine/users/service.js';
 import type { User } from '../storage/stores.js';
-import { openContext, type CliContext } from './context.js';
+import { withContext, type CliContext } from './context.js';
 import { fail, list, readStdin } from './util.js';
 
 /** Passwords come on stdin (never argv, which other users can read in `ps` and shell history). */
@@ -13,15 +13,14 @@ async function passwordFromStdin(): Promise<string> {
 }
 
 async function withUsers(configFile: string | undefined, fn: (users: UserService, ctx: CliContext) => Promise<void>): Promise<void> {
-  const ctx = await openContext(configFile);
-  try {
-    await fn(new UserService(ctx.stores), ctx);
-  } catch (e) {
-    if (e instanceof TypeError) fail([e.message]);
-    throw e;
-  } finally {
-    await ctx.close();
-  }
+  await withContext(configFile, async (ctx) => {
+    try {
+      await fn(new UserService(ctx.stores), ctx);
+    } catch (e) {
+      if (e instanceof TypeError) fail([e.message]);
+      throw e;
+    }
+  });
 }
 
 /** Ends every session of the user and revokes their refresh-token families and live access tokens. */

@@ -1,16 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { RefreshToken } from '../../storage/stores.js';
+import type { RefreshFamily, RefreshToken } from '../../storage/stores.js';
 import { randomToken, sha256 } from '../sessions/secrets.js';
 import type { EngineContext } from '../context.js';
 
-export interface RefreshGrant {
-  clientId: string;
-  sub: string;
-  sid: string | undefined;
-  scopes: string[];
-  resources: string[];
-  authTime: number;
-}
+/** What a new family is granted: the family record without its bookkeeping. */
+export type RefreshGrant = Pick<RefreshFamily, 'clientId' | 'sub' | 'sid' | 'scopes' | 'resources' | 'authTime'>;
 
 /** A new opaque refresh token (256-bit, B14) for `familyId`; only its SHA-256 is stored (D9). */
 export function newRefreshToken(familyId: string, now: number, idleTtl: number, absoluteExpiresAt: number): { value: string; row: RefreshToken } {
