@@ -1,5 +1,8 @@
 import type { LoginAttemptStore } from '../../storage/stores.js';
 
+const OK_CACHE_MS = 1000;
+const OK_CACHE_MAX = 10_000;
+
 export interface ThrottleSettings {
   maxFailuresPerAccount: number;
   maxFailuresPerIp: number;
@@ -18,6 +21,13 @@ export interface ThrottleSettings {
  * short (default 15 min) and the per-IP limit bounds how many accounts one address can lock.
  */
 export class LoginThrottle {
+  /**
+   * Keys seen under their limit, and until when (ms) that answer is reused: the token endpoint then
+   * does not read two counters per request. Failures here invalidate at once; failures counted by
+   * another instance are seen within `OK_CACHE_MS`.
+   */
+  readonly #okUntil = new Map<string, number>();
+
   constructor(
     private readonly store: LoginAttemptStore,
     private readonly settings: ThrottleSettings,
@@ -29,10 +39,16 @@ export class LoginThrottle {
   /** Seconds to wait when `account` or `ip` is throttled, else 0. */
   async retryAfter(account: string, ip: string): Promise<number> {
     const now = this.now();
+    const nowMs = Date.now();
     let wait = 0;
     for (const [key, max] of this.#keys(account, ip)) {
+      if ((this.#okUntil.get(key) ?? 0) > nowMs) continue;
       const row = await this.store.get(key);
-      if (!row || row.failures < max) continue;
+      if (!row || row.failures < max) {
+        if (this.#okUntil.size >= OK_CACHE_MAX) this.#okUntil.clear();
+        this.#okUntil.set(key, nowMs + OK_CACHE_MS);
+        continue;
+      }
       const ends = row.windowStart + this.settings.window;
       if (ends > now) wait = Math.max(wait, ends - now);
     }
@@ -41,7 +57,10 @@ export class LoginThrottle {
 
   async recordFailure(account: string, ip: string): Promise<void> {
     const now = this.now();
-    for (const [key] of this.#keys(account, ip)) await this.store.recordFailure(key, now, now - this.settings.window);
+    for (const [key] of this.#keys(account, ip)) {
+      this.#okUntil.delete(key);
+      await this.store.recordFailure(key, now, now - this.settings.window);
+    }
   }
 
   async recordSuccess(account: string): Promise<void> {
