@@ -7,28 +7,41 @@ import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTessera, loadConfig, ConfigError } from '@tessera/server';
 import { buildOrdersApi } from '../examples/orders-api/src/app.ts';
+import { buildWebClient } from '../examples/web-client/src/app.ts';
 
 const dataDir = resolve(process.env.TESSERA_DATA_DIR ?? 'data');
 const AUTH_PORT = Number(process.env.PORT ?? 9000);
 const ORDERS_PORT = Number(process.env.ORDERS_PORT ?? 9001);
 const ORDERS_API = `http://localhost:${ORDERS_PORT}`;
+const WEB_PORT = Number(process.env.WEB_CLIENT_PORT ?? 9002);
+const WEB_CLIENT = `http://localhost:${WEB_PORT}`;
 
 interface DemoCredentials {
   serviceSecret: string;
   alicePassword: string;
   adminPassword: string;
+  /** The demo web client's secret (added later: generated when an older file lacks it). */
+  webClientSecret: string;
+  /** The orders API's own client, for Tessera's revocation feed (added later, likewise). */
+  ordersApiSecret: string;
 }
+
+const secret = () => randomBytes(24).toString('base64url');
 
 function demoCredentials(): DemoCredentials {
   const file = resolve(dataDir, 'demo-credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoCredentials>) : {};
   const creds: DemoCredentials = {
-    serviceSecret: randomBytes(24).toString('base64url'),
-    alicePassword: `alice-${randomBytes(6).toString('base64url')}`,
-    adminPassword: `admin-${randomBytes(6).toString('base64url')}`,
+    serviceSecret: stored.serviceSecret ?? secret(),
+    alicePassword: stored.alicePassword ?? `alice-${randomBytes(6).toString('base64url')}`,
+    adminPassword: stored.adminPassword ?? `admin-${randomBytes(6).toString('base64url')}`,
+    webClientSecret: stored.webClientSecret ?? secret(),
+    ordersApiSecret: stored.ordersApiSecret ?? secret(),
   };
-  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  if (Object.keys(creds).some((k) => !(k in stored))) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify({ ...stored, ...creds }, null, 2), { mode: 0o600 });
+  }
   return creds;
 }
 
@@ -50,6 +63,28 @@ async function main(): Promise<void> {
           scopes: ['orders:read', 'orders:write'],
           audience: ORDERS_API,
         },
+        {
+          id: 'demo-web',
+          name: 'Tessera demo web client',
+          type: 'confidential',
+          secret: creds.webClientSecret,
+          grants: ['authorization_code', 'refresh_token'],
+          scopes: ['openid', 'profile', 'email', 'orders:read', 'orders:write', 'offline_access'],
+          redirectUris: [`${WEB_CLIENT}/callback`],
+          postLogoutRedirectUris: [`${WEB_CLIENT}/`],
+          audience: ORDERS_API,
+        },
+        {
+          // The orders API's own client: it reads the revocation feed (permission `introspect`).
+          id: 'orders-api',
+          name: 'Orders API (resource server)',
+          type: 'confidential',
+          secret: creds.ordersApiSecret,
+          grants: ['client_credentials'],
+          scopes: [],
+          audience: ORDERS_API,
+          permissions: ['introspect'],
+        },
       ],
       users: [
         { username: 'alice', password: creds.alicePassword, name: 'Alice', email: 'alice@example.com', emailVerified: true, roles: ['user'] },
@@ -60,14 +95,24 @@ async function main(): Promise<void> {
   const tessera = await createTessera(config);
   await tessera.listen();
   const iss = config.issuer;
-  const orders = await buildOrdersApi({ issuer: iss, audience: ORDERS_API, dbFile: resolve(dataDir, 'orders.db') });
+  const orders = await buildOrdersApi({
+    issuer: iss,
+    audience: ORDERS_API,
+    dbFile: resolve(dataDir, 'orders.db'),
+    revocation: { feed: { clientId: 'orders-api', clientSecret: creds.ordersApiSecret } },
+  });
   await orders.listen({ port: ORDERS_PORT, host: config.host });
+  const web = await buildWebClient({ issuer: iss, clientId: 'demo-web', clientSecret: creds.webClientSecret, baseUrl: WEB_CLIENT, ordersApi: ORDERS_API });
+  await web.listen({ port: WEB_PORT, host: config.host });
   console.log(`
+open ${WEB_CLIENT}    (the demo web client: sign in as alice or admin and watch the protocol)
+
 Tessera is running.
   authorization server  ${iss}
   discovery             ${iss}/.well-known/openid-configuration
   keys (JWKS)           ${iss}/jwks.json
   orders API            ${ORDERS_API}/orders (orders:read lists, orders:write creates, role admin deletes)
+  demo web client       ${WEB_CLIENT} (client_id demo-web)
   data                  ${dataDir} (SQLite, keys, demo credentials)
 
 Demo users (sign in at ${iss}/login through a client's authorization request):
@@ -90,7 +135,7 @@ Call the orders API with it:
   curl -s -i -X DELETE -H "Authorization: Bearer $TOKEN" ${ORDERS_API}/orders/1    # 403: only admins delete
 
 Stop with Ctrl-C.`);
-  const stop = () => void Promise.all([orders.close(), tessera.close()]).then(() => process.exit(0));
+  const stop = () => void Promise.all([web.close(), orders.close(), tessera.close()]).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
