@@ -2,7 +2,7 @@
  * `npm start`: Tessera on SQLite with a demo client, ready in one command. Credentials are generated on
  * first start into ./data/demo-credentials.json (mode 0600) and printed, with a curl to try.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTessera, loadConfig, ConfigError } from '@tessera/server';
@@ -41,6 +41,7 @@ function demoCredentials(): DemoCredentials {
   if (Object.keys(creds).some((k) => !(k in stored))) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify({ ...stored, ...creds }, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600); // `mode` applies only when the file is created
   }
   return creds;
 }
