@@ -33,7 +33,7 @@ export function actionRoutes(app: FastifyInstance, sessions: WebSessions, rp: Re
       s.timeline.front('browser sent to the authorization endpoint (code + PKCE S256 + nonce + state)', 'GET', url.href, 303);
       return reply.code(303).header('location', url.href).send();
     } catch (e) {
-      result(s, 'Sign-in could not start', `Discovery failed: ${describeError(e)}`, [s.timeline.last]);
+      result(s, 'Sign-in could not start', `Discovery failed: ${describeError(e)}`, []);
       return done(reply);
     }
   });

@@ -54,6 +54,7 @@ export function pageRoutes(app: FastifyInstance, sessions: WebSessions, rp: Rely
       s.result = { title: 'Sign-in failed', note: 'No sign-in was in progress in this browser session. Press "Sign in with Tessera" again.', exchanges: [] };
       return reply.code(303).header('location', '/#result').send();
     }
+    const seen = s.timeline.entries.length;
     try {
       ({ tokens: s.tokens, profile: s.profile } = await rp.redeem(s.timeline, callback, pending));
       s.previousRefreshToken = undefined;
@@ -61,11 +62,11 @@ export function pageRoutes(app: FastifyInstance, sessions: WebSessions, rp: Rely
       s.result = {
         title: 'Signed in',
         note: 'The code was exchanged at the token endpoint (client_secret_basic + code_verifier); openid-client validated the ID token (iss, aud, exp, nonce), then read the profile from /userinfo.',
-        exchanges: s.timeline.entries.slice(-2).filter((x) => x.channel === 'back'),
+        exchanges: s.timeline.entries.slice(seen),
       };
       sessions.issue(reply, sessions.store.rotate(s));
     } catch (e) {
-      s.result = { title: 'Sign-in failed', note: describeError(e), exchanges: s.timeline.last?.channel === 'back' ? [s.timeline.last] : [] };
+      s.result = { title: 'Sign-in failed', note: describeError(e), exchanges: s.timeline.entries.slice(seen) };
     }
     return reply.code(303).header('location', '/#result').send();
   });
