@@ -12,8 +12,13 @@ import { startStack, WEB_SECRET, type Stack } from './stack.ts';
  * without chromium this suite fails (CI installs it).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The README's screenshot; WEB_CLIENT_SCREENSHOT redirects it (e.g. to keep the committed one untouched). */
-const SCREENSHOT = process.env.WEB_CLIENT_SCREENSHOT ?? resolve(fileURLToPath(new URL('../../../docs/web-client.png', import.meta.url)));
+/**
+ * The README's screenshot (docs/web-client.png) is rewritten in CI and with UPDATE_SCREENSHOTS=1; other
+ * local runs write test-results/web-client.png so `npm test` leaves the work tree clean.
+ * WEB_CLIENT_SCREENSHOT names another path.
+ */
+const SCREENSHOT = process.env.WEB_CLIENT_SCREENSHOT
+  ?? resolve(fileURLToPath(new URL(process.env.CI === 'true' || process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/web-client.png' : '../../../test-results/web-client.png', import.meta.url)));
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/;
 
 let stack: Stack;
