@@ -64,12 +64,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await applyConfigUsers(config.users, stores, now());
     await warmPasswordHasher();
     const log = pino(options.logger === false ? { enabled: false } : loggerOptions(config.logLevel));
-    const audit = (event: string, data: Record<string, unknown>) => log.warn({ event, ...data }, `security event: ${event}`);
     const messenger: Messenger = config.redisUrl
       ? new RedisMessenger(config.redisUrl, (message, err) => log.warn({ err }, message))
       : new LocalMessenger();
     stores.clients = new CachedClientStore(stores.clients, messenger);
     const metrics = new Metrics();
+    const audit = (event: string, data: Record<string, unknown>) => {
+      metrics.securityEvents.inc({ event });
+      log.warn({ event, ...data }, `security event: ${event}`);
+    };
     const hub = new RevocationHub(stores.revocations, 250, now, (e) => log.warn({ err: e }, 'revocation feed poll failed'));
     // Revocations made on other instances arrive through Redis at once (and by polling regardless).
     messenger.subscribe('revoked', (payload) => {

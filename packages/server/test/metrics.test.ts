@@ -25,3 +25,22 @@ test('/metrics: tokens per grant and client type, errors per code, latency histo
     await s.dispose();
   }
 });
+
+test('security events are counted: a client reusing its PKCE challenge (B13) is flagged', async () => {
+  const { Agent, alice, authorize, authParams, pkce, startOidcServer } = await import('./oidc-helpers.ts');
+  const s = await startOidcServer();
+  try {
+    const { challenge } = pkce();
+    const agent = new Agent(s.url);
+    await authorize(agent, authParams(challenge), alice);
+    const before = await (await fetch(`${s.url}/metrics`)).text();
+    assert.doesNotMatch(before, /tessera_security_events_total\{event="pkce_challenge_reused"\}/);
+    await authorize(agent, authParams(challenge), alice);
+    const after = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(after, /tessera_security_events_total\{event="pkce_challenge_reused"\} 1/);
+    await authorize(agent, authParams(pkce().challenge), alice);
+    assert.match(await (await fetch(`${s.url}/metrics`)).text(), /tessera_security_events_total\{event="pkce_challenge_reused"\} 1/, 'a fresh challenge is not flagged');
+  } finally {
+    await s.dispose();
+  }
+});

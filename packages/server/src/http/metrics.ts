@@ -6,6 +6,7 @@ export class Metrics {
   readonly registry = new client.Registry();
   readonly tokensIssued = new client.Counter({ name: 'tessera_tokens_issued_total', help: 'Token responses by grant type and client type', labelNames: ['grant_type', 'client_type'], registers: [this.registry] });
   readonly oauthErrors = new client.Counter({ name: 'tessera_oauth_errors_total', help: 'OAuth error responses by error code', labelNames: ['error'], registers: [this.registry] });
+  readonly securityEvents = new client.Counter({ name: 'tessera_security_events_total', help: 'Audit events (reuse detected, revocations by users and admins)', labelNames: ['event'], registers: [this.registry] });
   readonly revocations = new client.Counter({ name: 'tessera_revocations_total', help: 'Access tokens put on the denylist, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly duration = new client.Histogram({
     name: 'tessera_http_request_duration_seconds',

@@ -189,6 +189,8 @@ export interface AuthorizationCodeStore {
   /** Marks the grant revoked (replay detected) and returns what its redemption issued. */
   revoke(codeHash: string, now: number): Promise<IssuedToken[]>;
   recordIssued(codeHash: string, tokens: IssuedToken[]): Promise<void>;
+  /** True when this client already had a code with this PKCE challenge (B13: a constant challenge). */
+  challengeSeen(clientId: string, codeChallenge: string): Promise<boolean>;
   /** True when the token came from a code that was later revoked. */
   isRevokedToken(jti: string): Promise<boolean>;
   purgeExpired(before: number): Promise<number>;

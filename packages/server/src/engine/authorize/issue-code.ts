@@ -13,6 +13,10 @@ import { responseUri } from './response.js';
 export async function issueCode(request: AuthorizationRequest, session: Session, ctx: EngineContext): Promise<string> {
   const code = randomToken();
   const now = ctx.now();
+  // RFC 9700 §2.1.1 (B13): a client reusing its code_challenge has lost PKCE's protection; flag it.
+  if (await ctx.stores.codes.challengeSeen(request.clientId, request.codeChallenge)) {
+    ctx.audit('pkce_challenge_reused', { clientId: request.clientId });
+  }
   await ctx.stores.codes.insert({
     codeHash: sha256(code),
     clientId: request.clientId,

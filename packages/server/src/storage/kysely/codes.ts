@@ -86,6 +86,16 @@ export class KyselyAuthorizationCodeStore implements AuthorizationCodeStore {
       .execute();
   }
 
+  async challengeSeen(clientId: string, codeChallenge: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('authorization_codes')
+      .select('code_hash')
+      .where('client_id', '=', clientId)
+      .where('code_challenge', '=', codeChallenge)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async isRevokedToken(jti: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('code_issued_tokens')

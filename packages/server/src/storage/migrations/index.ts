@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_clients_keys.js';
 import * as m002 from './002_users_sessions_codes.js';
 import * as m003 from './003_refresh_revocation.js';
+import * as m004 from './004_code_challenge_index.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   '001_clients_keys': m001,
   '002_users_sessions_codes': m002,
   '003_refresh_revocation': m003,
+  '004_code_challenge_index': m004,
 };
 
 export const migrationProvider: MigrationProvider = {
