@@ -114,37 +114,38 @@ test('both adapters answered every case identically', () => {
 
 test('options instead of a verifier: each adapter creates its own; Fastify closes it with the app', async () => {
   const { mountFeed, eventually, RS_CLIENT } = await import('./helpers/feed.ts');
+  const { requireAuth } = await import('../src/express.ts');
+  const { tesseraAuth } = await import('../src/fastify.ts');
+  const { default: express } = await import('express');
+  const { default: Fastify } = await import('fastify');
   const feed = mountFeed(issuer);
   const options = { issuer: issuer.url, audience: AUDIENCE, realm: 'own', revocation: { feed: RS_CLIENT } };
-  const ex = await import('../src/express.ts');
-  const expressMw = ex.requireAuth(options);
-  const exApp = (await import('express')).default();
+  const expressMw = requireAuth(options);
+  const exApp = express();
   exApp.get('/x', expressMw, (req, res) => void res.json({ sub: req.auth?.sub }));
   const server = exApp.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const exUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/x`;
+  const app = Fastify();
   try {
-    const res = await fetch(exUrl);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="own"');
+    await new Promise((r) => server.once('listening', r));
+    const exUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/x`;
+    assert.equal((await fetch(exUrl)).headers.get('www-authenticate'), 'Bearer realm="own"');
     const ok = await fetch(exUrl, { headers: { authorization: `Bearer ${tokens.user}` } });
     assert.deepEqual(await ok.json(), { sub: 'user-1' });
+    await expressMw.verifier.close();
+    await eventually(() => feed.streams.size === 0, 3000);
+
+    await app.register(tesseraAuth, options);
+    app.get('/x', { preHandler: app.authenticate }, async (req) => ({ sub: req.auth?.sub }));
+    const res = await app.inject({ url: '/x', headers: { authorization: `Bearer ${tokens.user}` } });
+    assert.deepEqual(res.json(), { sub: 'user-1' });
+    await eventually(() => feed.streams.size === 1, 3000);
+    await app.close();
+    await eventually(() => feed.streams.size === 0, 3000); // Fastify's own verifier closed with the app
   } finally {
     server.closeAllConnections();
     server.close();
+    await expressMw.verifier.close();
+    await app.close();
+    issuer.extra = undefined;
   }
-  await eventually(() => feed.streams.size === 1, 3000);
-  await expressMw.verifier.close();
-  await eventually(() => feed.streams.size === 0, 3000);
-  const { default: Fastify } = await import('fastify');
-  const { tesseraAuth } = await import('../src/fastify.ts');
-  const app = Fastify();
-  await app.register(tesseraAuth, options);
-  app.get('/x', { preHandler: app.authenticate }, async (req) => ({ sub: req.auth?.sub }));
-  await app.ready();
-  const res = await app.inject({ url: '/x', headers: { authorization: `Bearer ${tokens.user}` } });
-  assert.deepEqual(res.json(), { sub: 'user-1' });
-  await eventually(() => feed.streams.size === 1, 3000);
-  await app.close();
-  await eventually(() => feed.streams.size === 0, 3000); // Fastify's own verifier closed with the app
-  issuer.extra = undefined;
 });

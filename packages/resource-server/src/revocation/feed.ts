@@ -70,7 +70,8 @@ export class FeedSubscriber {
 
   private async sync(): Promise<void> {
     const url = this.cursor === undefined ? this.o.url : `${this.o.url}?since=${encodeURIComponent(this.cursor)}`;
-    const body = await fetchJson(this.o.fetch, url, { headers: { authorization: this.auth }, signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(5000)]) });
+    const t = this.linked(5000);
+    const body = await fetchJson(this.o.fetch, url, { headers: { authorization: this.auth }, signal: t.signal }).finally(t.dispose);
     if (!isObject(body) || !Array.isArray(body.revocations) || typeof body.cursor !== 'string') throw new Error('malformed revocation list');
     for (const r of body.revocations) this.apply(r);
     this.cursor = body.cursor;
@@ -82,29 +83,44 @@ export class FeedSubscriber {
     this.o.onRevoked(r.jti);
   }
 
+  /** A signal aborted by close() or after `ms` without `reset()` (no AbortSignal.any: it can lose aborts on Node 20). */
+  private linked(ms: number): { signal: AbortSignal; reset: () => void; dispose: () => void } {
+    const ac = new AbortController();
+    const abort = () => ac.abort();
+    this.stop.signal.addEventListener('abort', abort, { once: true });
+    if (this.stop.signal.aborted) ac.abort();
+    let timer = setTimeout(abort, ms);
+    return {
+      signal: ac.signal,
+      reset: () => (clearTimeout(timer), (timer = setTimeout(abort, ms))),
+      dispose: () => (clearTimeout(timer), this.stop.signal.removeEventListener('abort', abort)),
+    };
+  }
+
   private async stream(onOpen: () => void): Promise<void> {
-    const idle = new AbortController();
+    const idle = this.linked(this.o.idleMs ?? 60_000);
     const headers: Record<string, string> = { accept: 'text/event-stream', authorization: this.auth };
     if (this.cursor !== undefined) headers['last-event-id'] = this.cursor;
-    let timer = setTimeout(() => idle.abort(), this.o.idleMs ?? 60_000);
     try {
-      const res = await this.o.fetch(`${this.o.url}/stream`, { headers, redirect: 'error', signal: AbortSignal.any([this.stop.signal, idle.signal]) });
+      const res = await this.o.fetch(`${this.o.url}/stream`, { headers, redirect: 'error', signal: idle.signal });
       if (!res.ok || !res.body || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
         await res.body?.cancel();
         throw new Error(`revocation stream answered ${res.status}`);
       }
       onOpen();
       const parser = new SseParser();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
+      const decoder = new TextDecoder();
+      const reader = res.body.getReader();
+      // Cancel the read directly on abort: a pending read() does not always settle on Node 20 otherwise.
+      idle.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true });
+      while (!idle.signal.aborted) {
         const { value, done } = await reader.read();
         if (done) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(), this.o.idleMs ?? 60_000);
-        for (const ev of parser.push(value)) this.event(ev);
+        idle.reset();
+        for (const ev of parser.push(decoder.decode(value, { stream: true }))) this.event(ev);
       }
     } finally {
-      clearTimeout(timer);
+      idle.dispose();
     }
   }
 
