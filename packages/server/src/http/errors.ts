@@ -1,9 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { challenge, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from '@tessera/protocol';
 
+// Network errors; PostgreSQL SQLSTATE classes 08 (connection), 57P (shutdown, idle-session timeouts),
+// 57014 (statement_timeout), 25P03 (idle_in_transaction_session_timeout), 53300 (too many connections).
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
+  '57P01', '57P02', '57P03', '57P05', '57014', '25P03', '08000', '08001', '08003', '08004', '08006', '53300',
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_READONLY',
 ]);
 
@@ -11,7 +13,9 @@ const UNAVAILABLE_CODES = new Set([
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   if (typeof e?.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('SQLITE_IOERR'))) return true;
-  return typeof e?.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|database connection|driver has already been destroyed|connection is not open/i.test(e.message);
+  // pg reports a dropped or timed-out connection by message only ("Connection terminated unexpectedly",
+  // "Connection terminated due to connection timeout", "Query read timeout", "… is not queryable").
+  return typeof e?.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|not queryable|database connection|driver has already been destroyed|connection is not open/i.test(e.message);
 }
 
 /** Maps anything thrown into an OAuthError; the original is kept for the log only. */

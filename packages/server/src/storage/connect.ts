@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider, migrations } from './migrations/index.js';
+import { ConnectionHealth, failFastPool } from './pg-pool.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -12,7 +13,28 @@ export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only: a separate one-connection handle without the request-path timeouts, for schema
+   * changes that may legitimately run long (an index on a big table). The caller destroys it.
+   */
+  unbounded?(): Kysely<Database>;
+  /**
+   * PostgreSQL only: true once a connection failed, broke or went silent, until a query is answered
+   * again. Lets callers that could answer from caches fail closed instead (SECURITY-CHECKLIST "Faults").
+   */
+  knownDown?(): boolean;
 }
+
+/**
+ * PostgreSQL timeouts on the request path (SECURITY-CHECKLIST "Faults", H5): with the database down
+ * or unreachable, /token, /revoke and /introspect must answer 503 promptly rather than hang, and an
+ * instance cut off mid-transaction must not hold row locks that block the other instances.
+ */
+const PG_CONNECT_TIMEOUT_MS = 3000;
+/** Client side: no answer on an open connection (a partition, not a refusal) → the connection is dropped. */
+const PG_QUERY_TIMEOUT_MS = 5000;
+/** Server side: the same bound for statements (SQLSTATE 57014 → 503), and for sessions left idle in a transaction. */
+const PG_SESSION_OPTIONS = { statement_timeout: PG_QUERY_TIMEOUT_MS, idle_in_transaction_session_timeout: 2 * PG_QUERY_TIMEOUT_MS };
 
 /**
  * Opens the database named by a URL: `sqlite:<path>` (or a bare path / `file:` URL) for the embedded
@@ -23,12 +45,13 @@ export function openDatabase(url: string): Db {
   if (/^postgres(ql)?:\/\//.test(url)) {
     // int8 columns (epoch seconds) come back as numbers, not strings.
     pg.types.setTypeParser(20, (v) => Number(v));
-    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3000 });
-    pool.on('error', () => {
-      /* idle client errors surface on the next query; /readyz reports them */
-    });
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true, ...PG_SESSION_OPTIONS });
+    const health = new ConnectionHealth();
+    // An idle connection dropped (the database restarted or went away): the next query reconnects or fails.
+    pool.on('error', () => health.markDown());
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: failFastPool(pool, PG_QUERY_TIMEOUT_MS, health) }) });
+    const unbounded = () => new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS }) }) });
+    return { kysely, dialect: 'postgres', close: () => kysely.destroy(), unbounded, knownDown: () => health.down };
   }
   const path = sqlitePath(url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -51,22 +74,42 @@ function resolveFile(p: string): string {
   return p === ':memory:' ? p : resolve(p);
 }
 
+/**
+ * PostgreSQL: the schema Tessera's tables live in (the first on search_path). Kysely's Migrator looks
+ * for its bookkeeping tables in every schema unless told which, so a second deployment (or any other
+ * Kysely app) in another schema of the same database made it skip creating ours and then fail.
+ */
+async function migrationSchema(k: Kysely<Database>, dialect: Dialect): Promise<{ migrationTableSchema?: string }> {
+  if (dialect !== 'postgres') {
+    await sql`select 1`.execute(k);
+    return {};
+  }
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(k);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('no schema on the search_path to keep Tessera\'s tables in');
+  return { migrationTableSchema: schema };
+}
+
 /** Applies every pending migration; throws with the failing migration's name. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  const target = db.unbounded?.() ?? db.kysely;
+  try {
+    const migrator = new Migrator({ db: target, provider: migrationProvider, ...(await migrationSchema(target, db.dialect)) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  } finally {
+    if (target !== db.kysely) await target.destroy();
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** True when the database answers and every known migration is applied. */
 export async function isReady(db: Db): Promise<boolean> {
   try {
-    await sql`select 1`.execute(db.kysely);
-    const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
+    const migrator = new Migrator({ db: db.kysely, provider: migrationProvider, ...(await migrationSchema(db.kysely, db.dialect)) });
     const applied = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).length;
     return applied === Object.keys(migrations).length;
   } catch {
