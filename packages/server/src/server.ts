@@ -23,11 +23,15 @@ import { createStores, isReady, migrate, openDatabase, type Db } from './storage
 import { applyConfigClients } from './clients-from-config.js';
 import { resolveSecret } from './secret.js';
 import { loggerOptions } from './logging.js';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import { LocalMessenger, RedisMessenger, type Messenger } from './storage/redis/messenger.js';
 import { CachedClientStore } from './storage/cached-clients.js';
 import { Metrics } from './http/metrics.js';
 import type { DeniedToken } from './storage/stores.js';
+import { TemporarilyUnavailable } from '@tessera/protocol';
+
+/** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
+const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect']);
 
 function isDenied(v: unknown): v is DeniedToken {
   const d = v as DeniedToken;
@@ -48,6 +52,8 @@ export interface TesseraOptions {
   /** Replaces the pino logger options (tests pass `false`). */
   logger?: unknown;
   env?: NodeJS.ProcessEnv;
+  /** Where log lines go (default stdout); tests read warnings such as "redis unavailable" from it. */
+  logStream?: DestinationStream;
 }
 
 /** The composition root: everything is wired here and only here (STYLE.md 3). */
@@ -63,9 +69,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await applyConfigClients(config.clients, stores.clients, box, now());
     await applyConfigUsers(config.users, stores, now());
     await warmPasswordHasher();
-    const log = pino(options.logger === false ? { enabled: false } : loggerOptions(config.logLevel));
+    const logOptions = options.logger === false ? { enabled: false } : loggerOptions(config.logLevel);
+    const log = options.logStream ? pino(logOptions, options.logStream) : pino(logOptions);
     const messenger: Messenger = config.redisUrl
-      ? new RedisMessenger(config.redisUrl, (message, err) => log.warn({ err }, message))
+      ? new RedisMessenger(config.redisUrl, config.issuer, (message, err) => log.warn({ err }, message))
       : new LocalMessenger();
     stores.clients = new CachedClientStore(stores.clients, messenger);
     const metrics = new Metrics();
@@ -125,6 +132,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
     });
 
+    // SECURITY-CHECKLIST "Faults": caches (client records, throttle answers) must not let these
+    // endpoints answer while the database is known to be down; a probe decides, an answer reopens them.
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'POST' || !db.knownDown?.() || !FAIL_CLOSED_ROUTES.has(request.routeOptions.url ?? '')) return;
+      if (!(await isReady(db))) throw new TemporarilyUnavailable('the service is temporarily unavailable', { retryAfter: 5 });
+    });
+
     const timers: NodeJS.Timeout[] = [];
     // Other instances may rotate: re-read the key table so every instance publishes the same JWKS.
     timers.push(setInterval(() => void keyring.reload().catch((e: unknown) => app.log.warn({ err: e }, 'key reload failed')), config.keys.reloadEvery * 1000));
@@ -169,7 +183,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         closed = true;
         for (const t of timers) clearInterval(t);
         hub.close();
-        await app.close();
+        // In-flight requests finish (a slow one may wait out a database timeout); their keep-alive
+        // connections would then idle until keepAliveTimeout (72 s) before close resolves.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
+        await app.close().finally(() => clearInterval(sweep));
         await messenger.close();
         await db.close();
       },

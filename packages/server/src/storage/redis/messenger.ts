@@ -25,16 +25,20 @@ export class LocalMessenger implements Messenger {
   async close(): Promise<void> {}
 }
 
-const PREFIX = 'tessera:';
-
-/** Redis pub/sub (ioredis). Publishing while Redis is down is dropped with a warning, never queued. */
+/**
+ * Redis pub/sub (ioredis). Publishing while Redis is down is dropped with a warning, never queued.
+ * Channels are named after the issuer: pub/sub ignores the database number in the URL, so two
+ * deployments sharing one Redis would otherwise hear each other's revocations and key reloads.
+ */
 export class RedisMessenger implements Messenger {
   readonly #pub: Redis;
   readonly #sub: Redis;
   readonly #handlers = new Map<string, MessageHandler[]>();
+  readonly #prefix: string;
   #warned = false;
 
-  constructor(url: string, private readonly warn: (message: string, err?: unknown) => void) {
+  constructor(url: string, namespace: string, private readonly warn: (message: string, err?: unknown) => void) {
+    this.#prefix = `tessera:${namespace}:`;
     const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
     this.#pub = new Redis(url, options);
     this.#sub = new Redis(url, { ...options, enableOfflineQueue: true });
@@ -58,11 +62,11 @@ export class RedisMessenger implements Messenger {
 
   publish(channel: Channel, payload: unknown): void {
     if (this.#pub.status !== 'ready') return this.#down(new Error(`redis ${this.#pub.status}`));
-    this.#pub.publish(PREFIX + channel, JSON.stringify(payload)).catch((e: unknown) => this.#down(e));
+    this.#pub.publish(this.#prefix + channel, JSON.stringify(payload)).catch((e: unknown) => this.#down(e));
   }
 
   subscribe(channel: Channel, handler: MessageHandler): void {
-    const name = PREFIX + channel;
+    const name = this.#prefix + channel;
     const list = this.#handlers.get(name);
     if (list) list.push(handler);
     else {
