@@ -80,7 +80,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metrics.securityEvents.inc({ event });
       log.warn({ event, ...data }, `security event: ${event}`);
     };
-    const hub = new RevocationHub(stores.revocations, 250, now, (e) => log.warn({ err: e }, 'revocation feed poll failed'));
+    // While the database is down the feed poll fails four times a second: one warning per 30 s says it.
+    let pollWarnedAt = 0;
+    const hub = new RevocationHub(stores.revocations, 250, now, (e) => {
+      if (Date.now() - pollWarnedAt < 30_000) return;
+      pollWarnedAt = Date.now();
+      log.warn({ err: e }, 'revocation feed poll failed');
+    });
     // Revocations made on other instances arrive through Redis at once (and by polling regardless).
     messenger.subscribe('revoked', (payload) => {
       if (Array.isArray(payload)) hub.publish(payload.filter(isDenied));
