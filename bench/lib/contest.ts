@@ -30,9 +30,10 @@ export interface Row {
 
 /**
  * Runs contestants alternately: a warm-up each, then `runs` rounds in which every contestant gets one
- * timed run, the starting contestant rotating per round so drift and noise hit all alike.
+ * timed run, the starting contestant rotating per round so drift and noise hit all alike. `eachRound`
+ * runs once per round after the contestants (e.g. a raw crypto measurement in the same time window).
  */
-export async function contest(list: Contestant[], plan: Plan, log: (s: string) => void): Promise<Row[]> {
+export async function contest(list: Contestant[], plan: Plan, log: (s: string) => void, eachRound?: () => Promise<void>): Promise<Row[]> {
   const runs = new Map<string, LoadResult[]>(list.map((c) => [c.name, []]));
   const go = (c: Contestant, seconds: number) => load({ ...c.spec, url: c.server.url, seconds, connections: plan.connections });
   for (const c of list) {
@@ -46,6 +47,7 @@ export async function contest(list: Contestant[], plan: Plan, log: (s: string) =
       runs.get(c.name)!.push(res);
       log(`    ${c.name.padEnd(34)} run ${r + 1}/${plan.runs}: ${res.rps.toFixed(0)}/s p99 ${res.p99} ms${res.non2xx || res.errors ? ` (${res.non2xx} non-2xx, ${res.errors} errors)` : ''}`);
     }
+    await eachRound?.();
   }
   return list.map((c) => {
     const rs = runs.get(c.name)!;
