@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createRequire } from 'node:module';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type PG from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider, migrations } from './migrations/index.js';
 import { ConnectionHealth, failFastPool } from './pg-pool.js';
@@ -43,6 +44,8 @@ const PG_SESSION_OPTIONS = { statement_timeout: PG_QUERY_TIMEOUT_MS, idle_in_tra
  */
 export function openDatabase(url: string): Db {
   if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only when configured: the SQLite default does not pay pg's memory.
+    const pg = createRequire(import.meta.url)('pg') as typeof PG;
     // int8 columns (epoch seconds) come back as numbers, not strings.
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, keepAlive: true, ...PG_SESSION_OPTIONS });
@@ -60,8 +63,31 @@ export function openDatabase(url: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query afresh; preparing costs several times the lookup itself
+ * (bench/RESULTS.md). Statements are cached by SQL text (bounded). Safe because the driver runs each
+ * statement to completion synchronously on the one connection, and Tessera never streams a query.
+ */
+function reusingStatements(db: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = db.prepare(text);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 export function sqlitePath(url: string): string {

@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
 
 export type Channel = 'revoked' | 'keys' | 'clients';
 export type MessageHandler = (payload: unknown) => void;
@@ -40,8 +42,10 @@ export class RedisMessenger implements Messenger {
   constructor(url: string, namespace: string, private readonly warn: (message: string, err?: unknown) => void) {
     this.#prefix = `tessera:${namespace}:`;
     const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(n * 200, 2000) };
-    this.#pub = new Redis(url, options);
-    this.#sub = new Redis(url, { ...options, enableOfflineQueue: true });
+    // Loaded only when Redis is configured: a single instance does not pay ioredis's memory.
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof IORedis;
+    this.#pub = new RedisClient(url, options);
+    this.#sub = new RedisClient(url, { ...options, enableOfflineQueue: true });
     for (const c of [this.#pub, this.#sub]) {
       c.on('error', (e: unknown) => this.#down(e));
       c.on('ready', () => {
