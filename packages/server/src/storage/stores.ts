@@ -243,8 +243,9 @@ export interface RefreshTokenStore {
    * Atomically replaces `oldHash` by `next` (DESIGN.md §5: one conditional UPDATE, so of N concurrent
    * rotations one wins). `graceSeconds` > 0 lets one retry of a just-rotated token through: the
    * successor issued before is revoked and `next` replaces it ('grace'). 'lost' means reuse.
+   * `issued` (the access token minted for this refresh) is recorded in the same transaction.
    */
-  rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number): Promise<RotateOutcome>;
+  rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number, issued?: IssuedAccessToken): Promise<RotateOutcome>;
   /** Revokes the family (every token in it); false when it was already revoked. */
   revokeFamily(familyId: string, now: number, reason: string): Promise<boolean>;
   /** Live families of a browser session, or of a user (all sessions). */

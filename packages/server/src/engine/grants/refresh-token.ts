@@ -1,7 +1,7 @@
 import { InvalidGrant, InvalidRequest, InvalidScope, parseScope } from '@tessera/protocol';
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
 import { newRefreshToken } from '../tokens/refresh-token.js';
-import { issueUserAccessToken } from '../tokens/user-access-token.js';
+import { mintAccessToken } from '../tokens/access-token.js';
 import { audienceFor } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
 
@@ -38,31 +38,32 @@ export const refreshToken: GrantHandler = {
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
     const grace = req.client.type === 'confidential' ? ctx.config.refreshTokens.graceSeconds : 0;
-    const next = newRefreshToken(family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
-    const outcome = token.rotatedAt === undefined || grace > 0
-      ? await ctx.stores.refreshTokens.rotate(token.tokenHash, next.row, now, grace)
-      : 'lost';
-    if (outcome === 'lost') {
-      // RFC 9700 §4.14.2: reuse of an invalidated token revokes the whole grant (J6: audited).
-      await ctx.revoker.revokeFamily(family.familyId, 'refresh_token_reuse');
-      ctx.audit('refresh_token_reuse', { familyId: family.familyId, clientId: req.client.id, sub: family.sub });
-      throw new InvalidGrant(INVALID, { debug: 'refresh token reuse: family revoked' });
+    if (token.rotatedAt === undefined || grace > 0) {
+      // The access token is minted first so the rotation and its record commit together; a request that
+      // then loses the race never returns it.
+      const audience = audienceFor(req.client, family.resources, ctx.config.issuer);
+      if (scopes.includes('openid') && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
+      const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
+      const at = await mintAccessToken(ctx.keyring, {
+        issuer: ctx.config.issuer, subject: user.sub, clientId: req.client.id, audience, scopes, ttl, now,
+        roles: user.roles, authTime: family.authTime, sid: family.sid,
+      });
+      const next = newRefreshToken(family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
+      const issued = { jti: at.jti, familyId: family.familyId, sid: family.sid, sub: user.sub, clientId: req.client.id, expiresAt: at.exp };
+      const outcome = await ctx.stores.refreshTokens.rotate(token.tokenHash, next.row, now, grace, issued);
+      if (outcome !== 'lost') {
+        return {
+          access_token: at.token,
+          token_type: 'Bearer',
+          expires_in: ttl,
+          refresh_token: next.value,
+          ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+        };
+      }
     }
-
-    const audience = audienceFor(req.client, family.resources, ctx.config.issuer);
-    if (scopes.includes('openid') && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
-    const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
-    const at = await issueUserAccessToken(
-      ctx,
-      { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: family.authTime, sid: family.sid },
-      family.familyId,
-    );
-    return {
-      access_token: at.token,
-      token_type: 'Bearer',
-      expires_in: ttl,
-      refresh_token: next.value,
-      ...(scopes.length ? { scope: scopes.join(' ') } : {}),
-    };
+    // RFC 9700 §4.14.2: reuse of an invalidated token revokes the whole grant (J6: audited).
+    await ctx.revoker.revokeFamily(family.familyId, 'refresh_token_reuse');
+    ctx.audit('refresh_token_reuse', { familyId: family.familyId, clientId: req.client.id, sub: family.sub });
+    throw new InvalidGrant(INVALID, { debug: 'refresh token reuse: family revoked' });
   },
 };

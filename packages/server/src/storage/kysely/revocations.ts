@@ -1,15 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, IssuedAccessTokensTable } from '../schema.js';
 import type { DeniedToken, IssuedAccessToken, RevocationStore } from '../stores.js';
 
 export class KyselyRevocationStore implements RevocationStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async recordIssued(t: IssuedAccessToken): Promise<void> {
-    await this.db
-      .insertInto('issued_access_tokens')
-      .values({ jti: t.jti, family_id: t.familyId ?? null, sid: t.sid ?? null, sub: t.sub, client_id: t.clientId, expires_at: t.expiresAt })
-      .execute();
+    await this.db.insertInto('issued_access_tokens').values(issuedRow(t)).execute();
   }
 
   async liveTokens(filter: { familyId?: string; sid?: string; sub?: string }, now: number): Promise<{ jti: string; exp: number }[]> {
@@ -56,4 +53,8 @@ export class KyselyRevocationStore implements RevocationStore {
     const r = await this.db.deleteFrom('revoked_tokens').where('exp', '<', now).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+}
+
+export function issuedRow(t: IssuedAccessToken): IssuedAccessTokensTable {
+  return { jti: t.jti, family_id: t.familyId ?? null, sid: t.sid ?? null, sub: t.sub, client_id: t.clientId, expires_at: t.expiresAt };
 }
