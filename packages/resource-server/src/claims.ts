@@ -10,10 +10,10 @@ export interface AuthResult {
   sub: string;
   /** `client_id` (RFC 9068 §2.2, RFC 8693 §4.3). */
   clientId: string;
-  /** `scope` split per RFC 6749 §3.3. */
-  scopes: Set<string>;
-  /** `roles` (RFC 9068 §7.2.1.1 / RFC 7643 §4.1.2); empty for client tokens. */
-  roles: Set<string>;
+  /** `scope` split per RFC 6749 §3.3 (read-only: results are shared through the cache). */
+  scopes: ReadonlySet<string>;
+  /** `roles` (RFC 9068 §7.2.1.1 / RFC 7643 §4.1.2); empty for client tokens. Read-only. */
+  roles: ReadonlySet<string>;
   /** Every claim, frozen. Read with `Object.hasOwn`. */
   claims: Readonly<Record<string, unknown>>;
   /** The raw token (non-enumerable). */
@@ -58,12 +58,51 @@ export function normaliseClaims(payload: Record<string, unknown>, issuer: string
     roles = Array.isArray(payload.roles) ? payload.roles : reject('roles is not an array');
     if (!roles.every((r) => typeof r === 'string')) reject('roles contains a non-string');
   }
-  return { sub, clientId, scopes: new Set(scopes), roles: new Set(roles as string[]), claims: deepFreeze(payload) };
+  return { sub, clientId, scopes: new FrozenSet(scopes), roles: new FrozenSet(roles as string[]), claims: deepFreeze(payload) };
 }
 
-/** A fresh copy per request so a handler mutating its sets cannot affect the cached entry. */
+/**
+ * A Set that refuses changes after construction: one result serves every request that presents the
+ * same token (the verified-token cache), so a handler must not be able to alter what the next sees.
+ */
+class FrozenSet extends Set<string> {
+  #open = true;
+  constructor(values: Iterable<string>) {
+    super();
+    for (const v of values) super.add(v);
+    this.#open = false;
+  }
+  override add(value: string): this {
+    if (!this.#open) throw new TypeError('auth result sets are read-only');
+    return super.add(value);
+  }
+  override delete(): boolean {
+    throw new TypeError('auth result sets are read-only');
+  }
+  override clear(): void {
+    throw new TypeError('auth result sets are read-only');
+  }
+}
+
+/** Per-request view of a cached result; `token` is a prototype getter, so it is never enumerated or logged. */
+class Result implements AuthResult {
+  readonly #token: string;
+  constructor(
+    readonly sub: string,
+    readonly clientId: string,
+    readonly scopes: ReadonlySet<string>,
+    readonly roles: ReadonlySet<string>,
+    readonly claims: Readonly<Record<string, unknown>>,
+    token: string,
+  ) {
+    this.#token = token;
+  }
+  get token(): string {
+    return this.#token;
+  }
+}
+
+/** The result for one request: the cached, immutable parts plus this request's raw token. */
 export function copyResult(r: AuthResult, token: string): AuthResult {
-  const out: AuthResult = { sub: r.sub, clientId: r.clientId, scopes: new Set(r.scopes), roles: new Set(r.roles), claims: r.claims };
-  Object.defineProperty(out, 'token', { value: token, enumerable: false });
-  return out;
+  return new Result(r.sub, r.clientId, r.scopes, r.roles, r.claims, token);
 }

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify';
 import { createHttpAuth, fail, runGuard, type AuthSource, type HttpAuthOptions } from './http-auth.js';
 import { checkRoles, checkScopes, type Guard } from './guards.js';
 import type { BearerRequest } from './bearer.js';
@@ -60,15 +60,17 @@ const plugin: FastifyPluginAsync<TesseraAuthOptions> = async (fastify, options) 
 export const tesseraAuth = fp(plugin, { fastify: '5.x', name: '@tessera/resource-server' });
 export default tesseraAuth;
 
-function guard(check: Guard): preHandlerAsyncHookHandler {
-  return async (request, reply) => {
+/** Synchronous (callback-style) hook: one promise hop fewer per guarded request. */
+function guard(check: Guard): preHandlerHookHandler {
+  return (request, reply, done) => {
     const r = runGuard(request, view(request), request.auth, check);
-    if (r) return send(reply, r);
+    if (r) send(reply, r);
+    else done();
   };
 }
 
 /** Route guard (`preHandler`): every scope is required, else 403 `insufficient_scope` (RFC 6750 §3.1). */
-export const requireScopes = (...scopes: string[]): preHandlerAsyncHookHandler => guard(checkScopes(...scopes));
+export const requireScopes = (...scopes: string[]): preHandlerHookHandler => guard(checkScopes(...scopes));
 
 /** Route guard (`preHandler`): every role is required (RFC 9068 §7.2.1.1), else 403 `insufficient_scope`. */
-export const requireRoles = (...roles: string[]): preHandlerAsyncHookHandler => guard(checkRoles(...roles));
+export const requireRoles = (...roles: string[]): preHandlerHookHandler => guard(checkRoles(...roles));

@@ -167,8 +167,13 @@ test('result cache: a cached token is refused once exp passes; mutating a result
   const exp = Math.floor(Date.now() / 1000) + 1;
   const token = await issuer.sign({ exp, iat: exp - 60, nbf: exp - 60 });
   const first = await v.verify(token);
-  first.scopes.add('admin');
-  first.roles.add('admin');
+  // Results are shared through the cache, so their sets are read-only (types and runtime alike).
+  assert.throws(() => (first.scopes as Set<string>).add('admin'), TypeError);
+  assert.throws(() => (first.roles as Set<string>).add('admin'), TypeError);
+  assert.throws(() => (first.scopes as Set<string>).delete([...first.scopes][0]!), TypeError);
+  assert.throws(() => (first.roles as Set<string>).clear(), TypeError);
+  assert.equal(JSON.stringify(first).includes(token), false, 'the raw token is not enumerable');
+  assert.equal(first.token, token);
   const second = await v.verify(token);
   assert.ok(!second.scopes.has('admin') && !second.roles.has('admin'));
   await sleep(exp * 1000 - Date.now() + 20);
