@@ -4,7 +4,7 @@ import { redirectUriProblem, resourceUriProblem } from '../config/validate-uri.j
 import { generateSecret } from '../engine/keys/secret-box.js';
 import type { Client } from '../storage/stores.js';
 import { isScopeToken } from '@tessera/protocol';
-import { withContext } from './context.js';
+import { announce, withContext } from './context.js';
 import { fail, list, readStdin } from './util.js';
 
 function show(c: Client): Record<string, unknown> {
@@ -63,6 +63,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
           createdAt: now,
           updatedAt: now,
         });
+        await announce(ctx.config, 'clients', o.id);
         console.log(`client ${o.id} created`);
         if (secret) console.log(`client_secret: ${secret}\n(shown once; store it now)`);
       });
@@ -91,6 +92,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .action(async (id: string) => {
       await withContext(configFile(), async (ctx) => {
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);
+        await announce(ctx.config, 'clients', id);
         console.log(`client ${id} deleted`);
       });
     });

@@ -7,6 +7,7 @@ import { createStores, migrate, openDatabase, type Db } from '../storage/index.j
 import type { Stores } from '../storage/stores.js';
 import { RevocationHub } from '../engine/revocation/hub.js';
 import { Revoker } from '../engine/revocation/revoker.js';
+import { RedisMessenger, type Channel } from '../storage/redis/messenger.js';
 
 export interface CliContext {
   config: Config;
@@ -17,6 +18,24 @@ export interface CliContext {
   /** Revokes in the database; running instances find the denylist entries within their poll interval. */
   revoker: Revoker;
   close(): Promise<void>;
+}
+
+/**
+ * Tells running instances about a change at once through Redis, when configured (they would otherwise
+ * see it within keys.reloadEvery or the 5 s client cache). Best effort: waits up to 2 s for Redis.
+ */
+export async function announce(config: Config, channel: Channel, payload: unknown): Promise<void> {
+  if (!config.redisUrl) return;
+  const messenger = new RedisMessenger(config.redisUrl, config.issuer, (message) => console.error(`warning: ${message}`));
+  try {
+    for (let i = 0; i < 20 && !messenger.healthy(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (messenger.healthy()) {
+      messenger.publish(channel, payload);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await messenger.close();
+  }
 }
 
 /** Runs `fn` with an open context and always closes it. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withContext } from './context.js';
+import { announce, withContext } from './context.js';
 import { isoTime, list } from './util.js';
 
 export function keyCommands(program: Command, configFile: () => string | undefined): void {
@@ -23,7 +23,8 @@ export function keyCommands(program: Command, configFile: () => string | undefin
         await ctx.keyring.init();
         const r = await ctx.keyring.rotate();
         console.log(`active: ${r.activated}${r.retired ? `\nretired: ${r.retired}` : ''}`);
-        console.log(`running servers pick the change up within ${ctx.config.keys.reloadEvery}s`);
+        await announce(ctx.config, 'keys', r.activated);
+        console.log(ctx.config.redisUrl ? 'running servers were told through Redis' : `running servers pick the change up within ${ctx.config.keys.reloadEvery}s`);
       });
     });
 }
