@@ -3,9 +3,9 @@ import { InvalidRequest } from '@tessera/protocol';
 import type { BrowserDeps } from '../browser-deps.js';
 import type { EngineContext } from '../../engine/context.js';
 import { describeScopes, redirectHost } from '../../engine/scope-words.js';
-import { Forbidden } from '../pages/errors.js';
 import { sendPage } from '../pages/render.js';
-import { assertSameOrigin, field, formBody, queryParams, seeOther, sendOutcome } from './browser-util.js';
+import { field, queryParams, seeOther, sendOutcome } from './browser-util.js';
+import { interactionPost } from './interaction-post.js';
 
 /**
  * The consent page (A18): the client's name, the scopes in words, the host the browser will be sent
@@ -31,13 +31,7 @@ export function consentRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engi
   });
 
   app.post('/consent', async (request, reply) => {
-    assertSameOrigin(request, ctx.config.issuer);
-    const body = formBody(request);
-    const browser = deps.cookies.existingBrowser(request);
-    const session = deps.cookies.session(request);
-    if (browser === undefined) throw new Forbidden('no browser cookie');
-    const p = await deps.flow.pending(field(body, 'iid'), { id: browser, session });
-    if (!deps.csrf.verify(field(body, 'csrf'), 'consent', browser, session, p.id)) throw new Forbidden('bad CSRF token');
+    const { body, browser, session, pending: p } = await interactionPost(request, deps, ctx.config.issuer, 'consent');
     const decision = field(body, 'decision');
     if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequest('choose Allow or Deny');
     const outcome = await deps.flow.consent(p, decision === 'allow', { id: browser, session }).catch((e: unknown) => deps.flow.errorOutcome(e));

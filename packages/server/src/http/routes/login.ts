@@ -4,9 +4,9 @@ import type { BrowserDeps } from '../browser-deps.js';
 import type { EngineContext } from '../../engine/context.js';
 import type { PendingInteraction } from '../../engine/authorize/flow.js';
 import { authenticateUser, InvalidCredentials } from '../../engine/login/authenticate-user.js';
-import { Forbidden } from '../pages/errors.js';
 import { sendPage } from '../pages/render.js';
-import { assertSameOrigin, field, formBody, queryParams, seeOther } from './browser-util.js';
+import { field, queryParams, seeOther } from './browser-util.js';
+import { interactionPost } from './interaction-post.js';
 
 /**
  * The sign-in page of a pending authorization request. POST checks origin and CSRF token, then the
@@ -32,13 +32,7 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
   });
 
   app.post('/login', async (request, reply) => {
-    assertSameOrigin(request, ctx.config.issuer);
-    const body = formBody(request);
-    const browser = deps.cookies.existingBrowser(request);
-    const session = deps.cookies.session(request);
-    if (browser === undefined) throw new Forbidden('no browser cookie');
-    const p = await deps.flow.pending(field(body, 'iid'), { id: browser, session });
-    if (!deps.csrf.verify(field(body, 'csrf'), 'login', browser, session, p.id)) throw new Forbidden('bad CSRF token');
+    const { body, browser, session, pending: p } = await interactionPost(request, deps, ctx.config.issuer, 'login');
 
     const username = field(body, 'username') ?? '';
     const password = field(body, 'password');
