@@ -103,6 +103,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         metrics.revocations.inc({ reason }, added.length);
         messenger.publish('revoked', added);
       }),
+      introspectionThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxUnknownIntrospections, maxFailuresPerIp: config.clientAuth.maxUnknownIntrospections * 10, window: config.clientAuth.window }, now, 'introspect:'),
       clientAuthThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxFailuresPerClient, maxFailuresPerIp: config.clientAuth.maxFailuresPerIp, window: config.clientAuth.window }, now, 'client:'),
       audit,
     };

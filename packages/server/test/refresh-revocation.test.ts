@@ -268,6 +268,26 @@ describe('brute-force throttling', () => {
     }
   });
 
+  test('introspection: a caller presenting many unknown tokens (token scanning, H7) is throttled', async () => {
+    const s = await startServer({ clients: [serviceClient, ordersRs], clientAuth: { maxUnknownIntrospections: 3, window: 60 } });
+    try {
+      const rs = { authorization: basic('orders-rs', RS_SECRET) };
+      for (let i = 0; i < 3; i++) {
+        const r = await postForm(`${s.url}/introspect`, { token: `guess-${i}-${'x'.repeat(30)}` }, rs);
+        assert.equal(r.status, 200);
+        assert.deepEqual(await r.json(), { active: false });
+      }
+      const blocked = await postForm(`${s.url}/introspect`, { token: 'guess-4' }, rs);
+      assert.equal(blocked.status, 429);
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+      const svcToken = ((await (await postForm(`${s.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SERVICE_SECRET) })).json()) as { access_token: string }).access_token;
+      const own = await postForm(`${s.url}/introspect`, { token: svcToken }, { authorization: basic('svc', SERVICE_SECRET) });
+      assert.equal(((await own.json()) as { active: boolean }).active, true, 'other callers are unaffected');
+    } finally {
+      await s.dispose();
+    }
+  });
+
   test('client secrets: failures per client id throttle with 429 + Retry-After', async () => {
     const s = await startServer({ clientAuth: { maxFailuresPerClient: 3, maxFailuresPerIp: 1000, window: 60 } });
     try {

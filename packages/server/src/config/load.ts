@@ -92,6 +92,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     clientAuth: {
       maxFailuresPerClient: cfg.clientAuth?.maxFailuresPerClient ?? 20,
       maxFailuresPerIp: cfg.clientAuth?.maxFailuresPerIp ?? 100,
+      maxUnknownIntrospections: cfg.clientAuth?.maxUnknownIntrospections ?? 1000,
       window: seconds(cfg.clientAuth?.window ?? '5m'),
     },
     production,

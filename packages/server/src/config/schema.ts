@@ -89,6 +89,8 @@ export const ConfigSchema = Type.Object(
       Type.Object(
         {
           maxFailuresPerClient: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          /** Introspections of tokens that are not ours, per client per window (H7: token scanning). */
+          maxUnknownIntrospections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000 })),
           maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           window: Type.Optional(Duration),
         },
@@ -125,7 +127,7 @@ export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 
   sessions: { ttl: number; idleTtl: number };
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number };
   refreshTokens: { idleTtl: number; absoluteTtl: number; graceSeconds: number };
-  clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; window: number };
+  clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; maxUnknownIntrospections: number; window: number };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
   clients: ClientConfig[];
   /** Where the config came from, for messages. */

@@ -14,6 +14,8 @@ export interface EngineContext {
   revoker: Revoker;
   /** Failed client authentications per client id and IP (C7). */
   clientAuthThrottle: LoginThrottle;
+  /** Introspections of unknown tokens per calling client (H7: token scanning). */
+  introspectionThrottle: LoginThrottle;
   /** Security events for the operator (J6): reuse detected, families revoked. Never tokens. */
   audit: AuditLog;
   now(): number;

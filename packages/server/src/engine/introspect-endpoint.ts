@@ -1,4 +1,4 @@
-import { InvalidClient } from '@tessera/protocol';
+import { InvalidClient, TooManyRequests } from '@tessera/protocol';
 import type { Client } from '../storage/stores.js';
 import { authenticateClientThrottled } from './client-auth/index.js';
 import type { EngineContext } from './context.js';
@@ -25,7 +25,11 @@ export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineCont
   const { params } = singleValued(req.body);
   const { client, method } = await authenticateClientThrottled({ authorization: req.authorization, params }, req.ip, ctx);
   if (method === 'none') throw new InvalidClient('introspection requires client authentication');
+  // H7: a caller presenting many tokens that are not ours is scanning; it is slowed like a brute force.
+  const wait = await ctx.introspectionThrottle.retryAfter(client.id, req.ip);
+  if (wait > 0) throw new TooManyRequests('too many introspections of unknown tokens; try again later', { retryAfter: wait });
   const found = await inspectToken(required(params, 'token'), ctx);
+  if (found.kind === 'unknown') await ctx.introspectionThrottle.recordFailure(client.id, req.ip);
   const now = ctx.now();
 
   if (found.kind === 'access') {
