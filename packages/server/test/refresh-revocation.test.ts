@@ -226,6 +226,30 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
     assert.ok(after.revocations.some((r) => r.jti === jti), 'and the resumable list has it');
   });
 
+  test('revocation stream: at most 32 open streams per client on one instance', async () => {
+    const controllers = Array.from({ length: 33 }, () => new AbortController());
+    try {
+      const opened = [];
+      for (const c of controllers.slice(0, 32)) {
+        opened.push(await fetch(`${s.url}/revocations/stream`, { headers: { ...RS(), accept: 'text/event-stream' }, signal: c.signal }));
+      }
+      assert.ok(opened.every((r) => r.status === 200));
+      const extra = await fetch(`${s.url}/revocations/stream`, { headers: { ...RS(), accept: 'text/event-stream' }, signal: controllers[32]!.signal });
+      assert.equal(extra.status, 429);
+      assert.ok(Number(extra.headers.get('retry-after')) > 0);
+      controllers[0]!.abort();
+      let again = 429;
+      for (let i = 0; i < 20 && again === 429; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const r = await fetch(`${s.url}/revocations/stream`, { headers: { ...RS(), accept: 'text/event-stream' }, signal: controllers[32]!.signal });
+        again = r.status;
+      }
+      assert.equal(again, 200, 'a closed stream frees its place');
+    } finally {
+      for (const c of controllers) c.abort();
+    }
+  });
+
   test('the legacy password grant: same invalid_grant for unknown user and wrong password; Deprecation header', async () => {
     const ok = await postForm(`${s.url}/token`, { grant_type: 'password', username: 'alice', password: 'alice-password-1' }, L());
     assert.equal(ok.status, 200);

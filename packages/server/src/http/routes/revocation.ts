@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidClient, InvalidRequest } from '@tessera/protocol';
+import { InvalidClient, InvalidRequest, TooManyRequests } from '@tessera/protocol';
 import type { EngineContext } from '../../engine/context.js';
 import { authenticateClientThrottled } from '../../engine/client-auth/index.js';
 import { revokeEndpoint } from '../../engine/revoke-endpoint.js';
@@ -19,10 +19,14 @@ function formRequest(request: FastifyRequest): { authorization: string | undefin
 }
 
 /** Only resource servers (clients with the `introspect` permission) read the revocation feed. */
-async function feedCaller(request: FastifyRequest, ctx: EngineContext): Promise<void> {
+async function feedCaller(request: FastifyRequest, ctx: EngineContext): Promise<string> {
   const { client, method } = await authenticateClientThrottled({ authorization: request.headers.authorization, params: {} }, request.ip, ctx);
   if (method === 'none' || !(client.permissions ?? []).includes('introspect')) throw new InvalidClient('this client may not read the revocation feed');
+  return client.id;
 }
+
+/** Open streams per client on one instance: a resource server needs one per process, not hundreds. */
+const MAX_STREAMS_PER_CLIENT = 32;
 
 /** `since` / `Last-Event-ID`: a cursor in milliseconds as this server handed it out. */
 function cursor(value: unknown): number {
@@ -40,6 +44,7 @@ const wire = (e: DeniedToken) => ({ jti: e.jti, exp: e.exp });
  */
 export function revocationRoutes(app: FastifyInstance, ctx: EngineContext, hub: RevocationHub): void {
   const streams = new Set<() => void>();
+  const perClient = new Map<string, number>();
   // Open streams would keep a graceful shutdown waiting forever: end them when the server closes.
   app.addHook('preClose', async () => {
     for (const end of streams) end();
@@ -63,11 +68,14 @@ export function revocationRoutes(app: FastifyInstance, ctx: EngineContext, hub: 
   });
 
   app.get('/revocations/stream', async (request, reply) => {
-    await feedCaller(request, ctx);
+    const clientId = await feedCaller(request, ctx);
     const lastId = request.headers['last-event-id'];
     const since = cursor(Array.isArray(lastId) ? lastId[0] : lastId ?? (request.query as Record<string, unknown>).since);
     const backlog = since > 0 ? await ctx.stores.revocations.deniedSince(since, ctx.now(), 5000) : [];
 
+    if ((perClient.get(clientId) ?? 0) >= MAX_STREAMS_PER_CLIENT) {
+      throw new TooManyRequests('too many open revocation streams for this client', { retryAfter: 5 });
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -81,13 +89,14 @@ export function revocationRoutes(app: FastifyInstance, ctx: EngineContext, hub: 
     const stop = () => {
       clearInterval(heartbeat);
       unsubscribe();
-      streams.delete(end);
+      if (streams.delete(end)) perClient.set(clientId, (perClient.get(clientId) ?? 1) - 1);
     };
     const end = () => {
       stop();
       res.end();
     };
     streams.add(end);
+    perClient.set(clientId, (perClient.get(clientId) ?? 0) + 1);
     request.raw.on('close', stop);
   });
 }
