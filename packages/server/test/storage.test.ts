@@ -48,6 +48,14 @@ for (const backend of backends) {
       assert.equal(db.dialect, backend.name);
       assert.deepEqual(await migrate(db), [], 'nothing left to apply');
       assert.equal(await isReady(db), true);
+      const fresh = await backend.create();
+      const unmigrated = openDatabase(fresh.url);
+      try {
+        assert.equal(await isReady(unmigrated), false, 'a database without the migrations is not ready');
+      } finally {
+        await unmigrated.close();
+        await fresh.drop();
+      }
     });
 
     test('clients: upsert, get, list, delete round-trip every field', async () => {
