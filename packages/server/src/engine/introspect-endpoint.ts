@@ -38,7 +38,7 @@ export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineCont
     const nbf = typeof c.nbf === 'number' ? c.nbf : 0;
     if (exp <= now || nbf > now + LEEWAY || typeof c.jti !== 'string') return INACTIVE;
     if (!mayIntrospect(client, c)) return INACTIVE;
-    if ((await ctx.revoker.isDenied(c.jti)) || (await ctx.stores.codes.isRevokedToken(c.jti))) return INACTIVE;
+    if (await ctx.revoker.isRevoked(c.jti)) return INACTIVE;
     return {
       active: true,
       scope: c.scope,

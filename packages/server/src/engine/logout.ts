@@ -1,4 +1,4 @@
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import { compactVerify, decodeProtectedHeader } from 'jose';
 import { InvalidRequest } from '@tessera/protocol';
 import type { EngineContext } from './context.js';
 import type { Client } from '../storage/stores.js';
@@ -51,7 +51,7 @@ async function verifyHint(token: string, ctx: EngineContext): Promise<{ sub: str
   const invalid = () => new InvalidRequest('id_token_hint is not a valid ID token from this server');
   try {
     if (token.length > 8192 || decodeProtectedHeader(token).typ !== 'JWT') throw invalid();
-    const { payload } = await compactVerify(token, createLocalJWKSet(ctx.keyring.jwks()), { algorithms: [...SIGNING_ALGORITHMS] });
+    const { payload } = await compactVerify(token, ctx.keyring.verificationKeys(), { algorithms: [...SIGNING_ALGORITHMS] });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     if (claims.iss !== ctx.config.issuer || typeof claims.sub !== 'string' || typeof claims.aud !== 'string') throw invalid();
     return { sub: claims.sub, aud: claims.aud, sid: typeof claims.sid === 'string' ? claims.sid : undefined };

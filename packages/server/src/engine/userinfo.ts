@@ -13,7 +13,7 @@ export async function userinfo(token: string, ctx: EngineContext): Promise<Recor
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
   if (!scopes.includes('openid')) throw new InsufficientScope('the access token was not granted the openid scope', { scope: 'openid' });
   if (!claims.sub!.startsWith(USER_SUB_PREFIX)) throw new InvalidToken('the access token was not issued to a user');
-  if ((await ctx.revoker.isDenied(claims.jti!)) || (await ctx.stores.codes.isRevokedToken(claims.jti!))) {
+  if (await ctx.revoker.isRevoked(claims.jti!)) {
     throw new InvalidToken('the access token was revoked', { debug: 'denylisted or grant revoked' });
   }
   const user = await ctx.stores.users.get(claims.sub!);

@@ -1,5 +1,5 @@
 import { createPrivateKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, type JWK } from 'jose';
 import type { KeyStore, StoredKey } from '../../storage/stores.js';
 import type { SecretBox } from './secret-box.js';
 import { generateSigningKey, isSigningAlgorithm, signParams, type SigningAlgorithm } from './algorithms.js';
@@ -27,6 +27,7 @@ export interface KeyringOptions {
 export class Keyring {
   #active: ActiveKey | undefined;
   #jwks: { keys: JWK[] } = { keys: [] };
+  #localSet: ReturnType<typeof createLocalJWKSet> | undefined;
   #keys: StoredKey[] = [];
   readonly #now: () => number;
 
@@ -64,6 +65,7 @@ export class Keyring {
     }
     this.#keys = keys;
     this.#jwks = { keys: keys.map((k) => publicOnly(k.publicJwk)) };
+    this.#localSet = undefined;
   }
 
   /** Promotes `next` to active, retires the old active key, and publishes a fresh `next`. */
@@ -96,6 +98,12 @@ export class Keyring {
 
   jwks(): { keys: JWK[] } {
     return this.#jwks;
+  }
+
+  /** jose key resolver over the published keys, for verifying our own tokens (rebuilt after a reload). */
+  verificationKeys(): ReturnType<typeof createLocalJWKSet> {
+    this.#localSet ??= createLocalJWKSet(this.#jwks);
+    return this.#localSet;
   }
 
   list(): StoredKey[] {

@@ -48,7 +48,8 @@ export class Revoker {
     this.audit('user_tokens_revoked', { sub, reason });
   }
 
-  async isDenied(jti: string): Promise<boolean> {
-    return this.stores.revocations.isDenied(jti);
+  /** True for an access token on the denylist or issued from a code whose grant was revoked (replay). */
+  async isRevoked(jti: string): Promise<boolean> {
+    return (await this.stores.revocations.isDenied(jti)) || (await this.stores.codes.isRevokedToken(jti));
   }
 }

@@ -1,4 +1,4 @@
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import { compactVerify, decodeProtectedHeader } from 'jose';
 import type { RefreshFamily, RefreshToken } from '../../storage/stores.js';
 import { SIGNING_ALGORITHMS } from '../keys/algorithms.js';
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
@@ -11,8 +11,6 @@ export type InspectedToken =
   | { kind: 'unknown' };
 
 const MAX_TOKEN = 8192;
-type LocalSet = ReturnType<typeof createLocalJWKSet>;
-const sets = new WeakMap<object, LocalSet>();
 
 /**
  * Identifies a token presented to /revoke or /introspect, whatever `token_type_hint` says (RFC 7009
@@ -29,7 +27,7 @@ export async function inspectToken(value: string, ctx: EngineContext): Promise<I
   }
   try {
     const typ = String(decodeProtectedHeader(value).typ ?? '').toLowerCase();
-    const { payload } = await compactVerify(value, localSet(ctx), { algorithms: [...SIGNING_ALGORITHMS] });
+    const { payload } = await compactVerify(value, ctx.keyring.verificationKeys(), { algorithms: [...SIGNING_ALGORITHMS] });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as unknown;
     if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return { kind: 'unknown' };
     const c = claims as Record<string, unknown>;
@@ -40,14 +38,4 @@ export async function inspectToken(value: string, ctx: EngineContext): Promise<I
   } catch {
     return { kind: 'unknown' };
   }
-}
-
-function localSet(ctx: EngineContext): LocalSet {
-  const jwks = ctx.keyring.jwks();
-  let set = sets.get(jwks);
-  if (!set) {
-    set = createLocalJWKSet(jwks);
-    sets.set(jwks, set);
-  }
-  return set;
 }

@@ -1,10 +1,7 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { InvalidToken } from '@tessera/protocol';
 import type { Keyring } from '../keys/keyring.js';
 import { SIGNING_ALGORITHMS } from '../keys/algorithms.js';
-
-type LocalSet = ReturnType<typeof createLocalJWKSet>;
-const sets = new WeakMap<object, LocalSet>();
 
 /**
  * Verifies an access token issued by this server, for its own resource endpoints (/userinfo):
@@ -12,14 +9,8 @@ const sets = new WeakMap<object, LocalSet>();
  * `audience`, `exp`/`nbf`. Any failure is `invalid_token` (the reason goes to the log only).
  */
 export async function verifyAccessToken(token: string, keyring: Keyring, issuer: string, audience: string): Promise<JWTPayload> {
-  const jwks = keyring.jwks();
-  let set = sets.get(jwks);
-  if (!set) {
-    set = createLocalJWKSet(jwks);
-    sets.set(jwks, set);
-  }
   try {
-    const { payload } = await jwtVerify(token, set, {
+    const { payload } = await jwtVerify(token, keyring.verificationKeys(), {
       typ: 'at+jwt',
       algorithms: [...SIGNING_ALGORITHMS],
       issuer,
