@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js';
 import { isLoopbackHost, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
 import { authProblems, authSettings } from './auth-settings.js';
+import { schemaProblem } from './messages.js';
 
 export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
@@ -30,7 +31,8 @@ export interface LoadOptions {
 
 /**
  * Loads, interpolates (`${VAR}` from the environment), merges with defaults, applies the env overrides
- * `PORT`, `HOST`, `TESSERA_ISSUER`, `DATABASE_URL`, `LOG_LEVEL`, and validates. Every problem is
+ * `PORT`, `HOST`, `TESSERA_ISSUER`, `DATABASE_URL`, `REDIS_URL`, `LOG_LEVEL`, `TESSERA_DATA_DIR`, and
+ * validates. Every problem is
  * collected into one `ConfigError`.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -66,11 +68,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
+  if (env.TESSERA_DATA_DIR) envOverrides.dataDir = env.TESSERA_DATA_DIR;
   const raw = deepMerge(deepMerge(merged, envOverrides), (options.overrides ?? {}) as Record<string, unknown>);
 
-  for (const e of Value.Errors(ConfigSchema, raw)) {
-    problems.push(`${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`);
-  }
+  for (const e of Value.Errors(ConfigSchema, raw)) problems.push(schemaProblem(e));
   const cfg = raw as unknown as RawConfig;
   const production = env.NODE_ENV === 'production';
   try {
@@ -124,6 +125,15 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
       out.push('issuer: must use https (http is allowed only for localhost)');
     }
     if (production && issuer.protocol !== 'https:' && !local) out.push('issuer: production requires https');
+  }
+  for (const field of ['cert', 'key'] as const) {
+    const file = cfg.tls?.[field];
+    if (typeof file !== 'string' || !file) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (e) {
+      out.push(`tls.${field}: cannot read ${resolve(file)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
   }
   const maxTtl = seconds(cfg.tokens.maxAccessTokenTtl);
   const rt = cfg.refreshTokens;

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+(s|m|h|d)$' })], {
-  description: 'seconds, or a number with s/m/h/d',
+  description: 'a number of seconds, or a number with the unit s, m, h or d (e.g. 15m)',
 });
 
 export const ClientConfigSchema = Type.Object(
@@ -10,7 +10,7 @@ export const ClientConfigSchema = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     type: Type.Optional(Type.Union([Type.Literal('confidential'), Type.Literal('public')])),
     secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
-    secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256\\$[A-Za-z0-9_-]{43}$' })),
+    secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256\\$[A-Za-z0-9_-]{43}$', description: 'hmac-sha256$ and 43 base64url characters (from `tessera clients hash-secret`)' })),
     grants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 8 }),
     scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
     redirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
@@ -34,7 +34,12 @@ export const UserConfigSchema = Type.Object(
     /** Plain text: development only (rejected in production). */
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
     /** argon2id PHC string. */
-    passwordHash: Type.Optional(Type.String({ pattern: '^\\$argon2id\\$' })),
+    passwordHash: Type.Optional(
+      Type.String({
+        pattern: '^\\$argon2id\\$v=19\\$m=[0-9]+,t=[0-9]+,p=[0-9]+\\$[A-Za-z0-9+/]{11,}\\$[A-Za-z0-9+/]{16,}$',
+        description: 'a whole argon2id PHC string, $argon2id$v=19$m=…,t=…,p=…$salt$hash (from `tessera users hash-password`)',
+      }),
+    ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })),
     emailVerified: Type.Optional(Type.Boolean()),
@@ -72,7 +77,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))]),
+    trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], { description: 'true, false, or a list of proxy addresses or CIDR ranges' }),
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
