@@ -19,7 +19,7 @@ export async function applyConfigClients(declared: ClientConfig[], store: Client
   }
 }
 
-function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: number): Client {
+export function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: number): Client {
   const type = c.type ?? 'confidential';
   return {
     id: c.id,

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { KNOWN_GRANTS, USER_SUB_PREFIX } from '../config/load.js';
-import { redirectUriProblem, resourceUriProblem } from '../config/validate-uri.js';
+import { ConfigError, KNOWN_GRANTS, loadConfig } from '../config/load.js';
+import type { ClientConfig } from '../config/schema.js';
+import { fromConfig } from '../clients-from-config.js';
 import { generateSecret } from '../engine/keys/secret-box.js';
 import type { Client } from '../storage/stores.js';
-import { isScopeToken } from '@tessera/protocol';
-import { announce, withContext } from './context.js';
+import { clientToConfig } from './config-shapes.js';
+import { announce, withContext, type CliContext } from './context.js';
 import { fail, list, readStdin } from './util.js';
 
 function show(c: Client): Record<string, unknown> {
@@ -12,65 +13,155 @@ function show(c: Client): Record<string, unknown> {
   return rest;
 }
 
+/** Flags as commander parses them; `true` for a list flag given without values (an empty list). */
+interface ClientFlags {
+  name?: string;
+  type?: string;
+  public?: boolean;
+  grant?: string[];
+  scope?: string[] | true;
+  redirectUri?: string[] | true;
+  postLogoutRedirectUri?: string[] | true;
+  audience?: string | false;
+  resource?: string[] | true;
+  accessTokenTtl?: string | false;
+  firstParty?: boolean;
+  permission?: string[] | true;
+  rotateSecret?: boolean;
+}
+
+/** Config field → the flag that sets it, for messages. */
+const FLAG: Record<string, string> = {
+  id: '--id', name: '--name', type: '--type', grants: '--grant', scopes: '--scope', redirectUris: '--redirect-uri',
+  postLogoutRedirectUris: '--post-logout-redirect-uri', audience: '--audience', resources: '--resource',
+  accessTokenTtl: '--access-token-ttl', firstParty: '--first-party', permissions: '--permission',
+};
+
+/** The flags that say what a client's config entry says, shared by `create` and `update`. */
+function clientFlags(cmd: Command, update: boolean): Command {
+  cmd
+    .option('--name <name>', 'display name (on the consent page)')
+    .option('--type <type>', 'confidential or public')
+    .option('--public', 'same as --type public: no secret, PKCE mandatory')
+    .option('--grant <grant...>', `allowed grants (${KNOWN_GRANTS.join(', ')})${update ? '' : '; default client_credentials, or authorization_code refresh_token for a public client'}`)
+    .option('--scope [scope...]', 'allowed scopes')
+    .option('--redirect-uri [uri...]', 'registered redirect URIs (exact match; http only for loopback)')
+    .option('--post-logout-redirect-uri [uri...]', 'where RP-initiated logout may send the browser back to')
+    .option('--audience <uri>', 'default audience (aud) of its access tokens')
+    .option('--resource [uri...]', 'further resource indicators (RFC 8707) it may request')
+    .option('--access-token-ttl <duration>', 'its access-token lifetime, e.g. 600 or 10m (at most tokens.maxAccessTokenTtl)')
+    .option('--first-party', 'skip the consent page (the operator vouches for the client)')
+    .option('--permission [permission...]', 'extra rights: introspect (call /introspect, read the revocation feed)');
+  if (update) {
+    cmd
+      .option('--no-audience', 'remove the default audience')
+      .option('--no-access-token-ttl', 'use the server default tokens.accessTokenTtl')
+      .option('--no-first-party', 'show the consent page again')
+      .option('--rotate-secret', 'issue a new client secret (printed once); the old one stops working');
+  }
+  return cmd.addHelpText('after', update ? '\nList flags replace the whole list; a list flag without values empties it.' : '');
+}
+
+function applyFlags(base: ClientConfig, o: ClientFlags): ClientConfig {
+  const c: ClientConfig = { ...base };
+  const asList = (v: string[] | true) => (v === true ? [] : v);
+  if (o.name !== undefined) c.name = o.name;
+  if (o.public) c.type = 'public';
+  else if (o.type !== undefined) c.type = o.type as ClientConfig['type'];
+  if (o.grant) c.grants = o.grant;
+  if (o.scope !== undefined) c.scopes = asList(o.scope);
+  if (o.redirectUri !== undefined) c.redirectUris = asList(o.redirectUri);
+  if (o.postLogoutRedirectUri !== undefined) c.postLogoutRedirectUris = asList(o.postLogoutRedirectUri);
+  if (o.audience === false) delete c.audience;
+  else if (o.audience !== undefined) c.audience = o.audience;
+  if (o.resource !== undefined) c.resources = asList(o.resource);
+  if (o.accessTokenTtl === false) delete c.accessTokenTtl;
+  else if (o.accessTokenTtl !== undefined) c.accessTokenTtl = /^[0-9]+$/.test(o.accessTokenTtl) ? Number(o.accessTokenTtl) : o.accessTokenTtl;
+  if (o.firstParty !== undefined) c.firstParty = o.firstParty;
+  if (o.permission !== undefined) c.permissions = asList(o.permission) as ClientConfig['permissions'];
+  return c;
+}
+
+const PLACEHOLDER_HASH = `hmac-sha256$${'A'.repeat(43)}`;
+
+/**
+ * Checks a client exactly as an entry of the config file is checked (same schema, same rules), so the
+ * CLI cannot store a client the file could not declare. Problems are named by flag.
+ */
+function clientProblems(configFile: string | undefined, candidate: ClientConfig): string[] {
+  try {
+    loadConfig({ file: configFile, overrides: { clients: [{ ...candidate, ...(candidate.secretHash ? { secretHash: PLACEHOLDER_HASH } : {}) }] } });
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.problems.map((p) => {
+      const m = /^clients\.0(?: \([^)]*\))?(?:\.([A-Za-z]+)(?:\.([0-9]+))?)?: (.*)$/.exec(p);
+      if (!m) return p;
+      const [, field, index, message] = m;
+      if (!field) return message!;
+      const value = index !== undefined ? (candidate[field as keyof ClientConfig] as unknown[] | undefined)?.[Number(index)] : undefined;
+      return `${FLAG[field] ?? field}${typeof value === 'string' ? ` ${value}` : ''}: ${message}`;
+    });
+  }
+}
+
+/** Validates, stores and announces a client; returns a newly issued secret (to print once). */
+async function save(ctx: CliContext, configFile: string | undefined, candidate: ClientConfig, o: { newSecret: boolean; createdAt: number }): Promise<string | undefined> {
+  const c = { ...candidate };
+  if (c.type === 'public') delete c.secretHash;
+  if (c.type === 'public' && o.newSecret) fail(['--rotate-secret: a public client has no secret']);
+  const secret = c.type !== 'public' && (o.newSecret || !c.secretHash) ? generateSecret() : undefined;
+  if (secret) c.secretHash = ctx.box.hashClientSecret(secret);
+  const problems = clientProblems(configFile, c);
+  if (problems.length) fail(problems);
+  await ctx.stores.clients.upsert({ ...fromConfig(c, ctx.box, o.createdAt, Math.floor(Date.now() / 1000)), source: 'cli' });
+  await announce(ctx.config, 'clients', c.id);
+  return secret;
+}
+
+function printSecret(secret: string | undefined): void {
+  if (secret) console.log(`client_secret: ${secret}\n(shown once; store it now)`);
+}
+
 export function clientCommands(program: Command, configFile: () => string | undefined): void {
   const clients = program.command('clients').description('manage OAuth clients');
 
-  clients
-    .command('create')
-    .description('register a client; a confidential client\'s secret is printed once')
-    .requiredOption('--id <id>', 'client id')
-    .option('--name <name>', 'display name')
-    .option('--type <type>', 'confidential or public', 'confidential')
-    .option('--grant <grant...>', `allowed grants (${KNOWN_GRANTS.join(', ')})`, ['client_credentials'])
-    .option('--scope <scope...>', 'allowed scopes', [])
-    .option('--redirect-uri <uri...>', 'registered redirect URIs (exact match)', [])
-    .option('--audience <uri>', 'default audience (aud) of its access tokens')
-    .option('--resource <uri...>', 'further resource indicators it may request', [])
-    .action(async (o: { id: string; name?: string; type: string; grant: string[]; scope: string[]; redirectUri: string[]; audience?: string; resource: string[] }) => {
-      const problems: string[] = [];
-      if (!/^[A-Za-z0-9._~-]{1,128}$/.test(o.id)) problems.push('--id: 1-128 characters of A-Z a-z 0-9 . _ ~ -');
-      if (o.id.startsWith(USER_SUB_PREFIX)) problems.push(`--id: the prefix ${USER_SUB_PREFIX} is reserved for users`);
-      if (o.type !== 'confidential' && o.type !== 'public') problems.push('--type: confidential or public');
-      for (const g of o.grant) if (!(KNOWN_GRANTS as readonly string[]).includes(g)) problems.push(`--grant: unknown grant ${g}`);
-      if (o.type === 'public' && o.grant.includes('client_credentials')) problems.push('--grant: client_credentials needs a confidential client');
-      for (const s of o.scope) if (!isScopeToken(s)) problems.push(`--scope: invalid scope ${s}`);
-      for (const u of o.redirectUri) {
-        const p = redirectUriProblem(u);
-        if (p) problems.push(`--redirect-uri ${u}: ${p}`);
-      }
-      for (const r of [...(o.audience ? [o.audience] : []), ...o.resource]) {
-        const p = resourceUriProblem(r);
-        if (p) problems.push(`${r}: ${p}`);
-      }
-      if (problems.length) fail(problems);
-      await withContext(configFile(), async (ctx) => {
-        if (await ctx.stores.clients.get(o.id)) fail([`client ${o.id} already exists`]);
-        const secret = o.type === 'confidential' ? generateSecret() : undefined;
-        const now = Math.floor(Date.now() / 1000);
-        await ctx.stores.clients.upsert({
-          id: o.id,
-          name: o.name ?? o.id,
-          type: o.type as Client['type'],
-          secretHash: secret ? ctx.box.hashClientSecret(secret) : undefined,
-          redirectUris: o.redirectUri,
-          grantTypes: o.grant,
-          scopes: o.scope,
-          audience: o.audience,
-          resources: o.resource,
-          accessTokenTtl: undefined,
-          firstParty: false,
-          source: 'cli',
-          createdAt: now,
-          updatedAt: now,
-        });
-        await announce(ctx.config, 'clients', o.id);
-        console.log(`client ${o.id} created`);
-        if (secret) console.log(`client_secret: ${secret}\n(shown once; store it now)`);
-      });
+  clientFlags(
+    clients
+      .command('create')
+      .description('register a client; a confidential client\'s secret is printed once')
+      .requiredOption('--id <id>', 'client id (A-Z a-z 0-9 . _ ~ -)'),
+    false,
+  ).action(async (o: ClientFlags & { id: string }) => {
+    const type = o.public ? 'public' : (o.type ?? 'confidential');
+    const base = { id: o.id, type, grants: type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials'] } as ClientConfig;
+    await withContext(configFile(), async (ctx) => {
+      if (await ctx.stores.clients.get(o.id)) fail([`client ${o.id} already exists (change it with \`tessera clients update ${o.id}\`)`]);
+      const secret = await save(ctx, configFile(), applyFlags(base, o), { newSecret: false, createdAt: Math.floor(Date.now() / 1000) });
+      console.log(`client ${o.id} created`);
+      printSecret(secret);
     });
+  });
+
+  clientFlags(
+    clients
+      .command('update <id>')
+      .description('change a client made with the CLI; only the flags given change'),
+    true,
+  ).action(async (id: string, o: ClientFlags) => {
+    await withContext(configFile(), async (ctx) => {
+      const existing = await ctx.stores.clients.get(id);
+      if (!existing) fail([`no client ${id}`]);
+      if (existing.source === 'config') fail([`client ${id} is declared in the config file; change it there (the file is applied at every start)`]);
+      const secret = await save(ctx, configFile(), applyFlags(clientToConfig(existing), o), { newSecret: o.rotateSecret === true, createdAt: existing.createdAt });
+      console.log(`client ${id} updated`);
+      printSecret(secret);
+    });
+  });
 
   clients
     .command('list')
+    .description('list clients (id, type, grants, scopes, where they come from)')
     .action(async () => {
       await withContext(configFile(), async (ctx) => {
         list((await ctx.stores.clients.list()).map((c) => [c.id, c.type, c.grantTypes.join(','), c.scopes.join(' '), c.source]), ['ID', 'TYPE', 'GRANTS', 'SCOPES', 'SOURCE']);
@@ -79,6 +170,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
 
   clients
     .command('show <id>')
+    .description('print one client as JSON (without its secret hash)')
     .action(async (id: string) => {
       await withContext(configFile(), async (ctx) => {
         const c = await ctx.stores.clients.get(id);
@@ -89,6 +181,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
 
   clients
     .command('delete <id>')
+    .description('delete a client')
     .action(async (id: string) => {
       await withContext(configFile(), async (ctx) => {
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);

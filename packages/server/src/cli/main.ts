@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { clientCommands } from './clients.js';
+import { configCommands } from './config-cmd.js';
+import { tokenCommands } from './token.js';
+import { packageVersion } from './version.js';
 import { keyCommands } from './keys.js';
 import { userCommands } from './users.js';
 import { openContext } from './context.js';
@@ -8,6 +11,7 @@ import { serve } from './serve.js';
 
 const program = new Command('tessera')
   .description('Tessera OAuth 2.1 / OpenID Connect authorization server')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .option('-c, --config <file>', 'config file (JSON or YAML); default $TESSERA_CONFIG')
   .showHelpAfterError();
 const configFile = (): string | undefined => program.opts<{ config?: string }>().config;
@@ -25,6 +29,8 @@ program.command('migrate').description('apply pending database migrations').acti
 clientCommands(program, configFile);
 keyCommands(program, configFile);
 userCommands(program, configFile);
+tokenCommands(program, configFile);
+configCommands(program, configFile);
 
 try {
   await program.parseAsync(process.argv);

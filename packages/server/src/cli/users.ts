@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { hashPassword } from '../engine/users/password.js';
 import { UserService } from '../engine/users/service.js';
 import type { User } from '../storage/stores.js';
 import { withContext, type CliContext } from './context.js';
@@ -34,8 +35,9 @@ export function userCommands(program: Command, configFile: () => string | undefi
 
   users
     .command('create <username>')
-    .option('--email <email>')
-    .option('--name <name>')
+    .description('create a user; the password is read from stdin')
+    .option('--email <email>', 'e-mail address (users may sign in with it)')
+    .option('--name <name>', 'display name (the name claim)')
     .option('--role <role...>', 'roles (default: user)')
     .option('--email-verified', 'mark the e-mail address verified')
     .action(async (username: string, o: { email?: string; name?: string; role?: string[]; emailVerified?: boolean }) => {
@@ -46,7 +48,7 @@ export function userCommands(program: Command, configFile: () => string | undefi
       });
     });
 
-  users.command('list').action(() =>
+  users.command('list').description('list users (username, sub, e-mail, roles, where they come from)').action(() =>
     withUsers(configFile(), async (svc) => {
       list((await svc.list()).map((u) => [u.username, u.sub, u.email ?? '-', u.roles.join(','), u.source]), ['USERNAME', 'SUB', 'EMAIL', 'ROLES', 'SOURCE']);
     }),
@@ -64,7 +66,7 @@ export function userCommands(program: Command, configFile: () => string | undefi
       });
     });
 
-  users.command('set-roles <user> <roles...>').action((login: string, roles: string[]) =>
+  users.command('set-roles <user> <roles...>').description('replace the roles of a user (new tokens carry them)').action((login: string, roles: string[]) =>
     withUsers(configFile(), async (svc) => {
       const u = await svc.setRoles(login, roles);
       console.log(`roles of ${u.username}: ${u.roles.join(', ')} (new tokens carry them)`);
@@ -83,7 +85,7 @@ export function userCommands(program: Command, configFile: () => string | undefi
       }),
     );
 
-  users.command('delete <user>').action((login: string) =>
+  users.command('delete <user>').description('delete a user; signs them out everywhere first').action((login: string) =>
     withUsers(configFile(), async (svc, ctx) => {
       const u = await svc.find(login);
       if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
@@ -92,4 +94,18 @@ export function userCommands(program: Command, configFile: () => string | undefi
       console.log(`user ${u.username} deleted`);
     }),
   );
+
+  users
+    .command('hash-password')
+    .description('read a password on stdin and print the passwordHash (argon2id) for the config file')
+    .action(async () => {
+      const password = await passwordFromStdin();
+      if (password.length < 8) fail(['the password must be at least 8 characters']);
+      try {
+        console.log(await hashPassword(password));
+      } catch (e) {
+        if (e instanceof TypeError) fail([e.message]);
+        throw e;
+      }
+    });
 }

@@ -12,7 +12,7 @@ export const ClientConfigSchema = Type.Object(
     secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
     secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256\\$[A-Za-z0-9_-]{43}$', description: 'hmac-sha256$ and 43 base64url characters (from `tessera clients hash-secret`)' })),
     grants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 8 }),
-    scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
+    scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', description: 'a scope token: printable ASCII without space, " or \\ (RFC 6749 §3.3)' }), { maxItems: 200 })),
     redirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
     audience: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 50 })),
