@@ -56,7 +56,10 @@ export function metadataRoutes(app: FastifyInstance, ctx: EngineContext, getMeta
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     app.get(path, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(getMetadata()));
   }
-  app.get('/jwks.json', async (_req, reply) =>
-    reply.header('cache-control', 'public, max-age=60').type('application/jwk-set+json').send(ctx.keyring.jwks()),
-  );
+  // `/.well-known/jwks.json` too: several resource-server libraries look there by default.
+  for (const path of ['/jwks.json', '/.well-known/jwks.json']) {
+    app.get(path, async (_req, reply) =>
+      reply.header('cache-control', 'public, max-age=60').type('application/jwk-set+json').send(ctx.keyring.jwks()),
+    );
+  }
 }
