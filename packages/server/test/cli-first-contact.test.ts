@@ -57,6 +57,8 @@ test('config errors list the allowed values instead of "Expected union value"', 
   assert.ok(found.some((p) => /^keys\.reloadEvery: must be a number of seconds, or a number with the unit s, m, h or d/.test(p)), found.join('\n'));
   assert.ok(found.some((p) => /^trustProxy: must be true, false, or a list of/.test(p)), found.join('\n'));
   assert.ok(found.includes('clients.0.type: must be one of confidential, public (got "pub")'), found.join('\n'));
+  const permission = problems({ clients: [{ id: 'rs', grants: ['client_credentials'], secret: 'x'.repeat(20), permissions: ['admin'] }] });
+  assert.ok(permission.includes('clients.0.permissions.0: must be introspect (got "admin")'), permission.join('\n'));
   // A truncated hash would be accepted and never match; the message says what a whole one looks like.
   const hash = problems({ users: [{ username: 'alice', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$...' }] });
   assert.ok(hash.some((p) => /^users\.0\.passwordHash: must be a whole argon2id PHC string/.test(p)), hash.join('\n'));

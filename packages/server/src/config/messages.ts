@@ -9,6 +9,7 @@ export function schemaProblem(e: ValueError): string {
   const at = e.path.slice(1).replace(/\//g, '.') || '(root)';
   const description = (e.schema as TSchema).description;
   if (e.type === ValueErrorType.StringPattern && typeof description === 'string') return `${at}: must be ${description}`;
+  if (e.type === ValueErrorType.Literal) return `${at}: must be ${String((e.schema as TSchema).const)} (got ${shown(e.value)})`;
   if (e.type !== ValueErrorType.Union) return `${at}: ${e.message}`;
   const members = (e.schema as TSchema & { anyOf?: TSchema[] }).anyOf ?? [];
   if (members.length && members.every((m) => m[Kind] === 'Literal')) {
