@@ -32,8 +32,7 @@ export interface LoadOptions {
 /**
  * Loads, interpolates (`${VAR}` from the environment), merges with defaults, applies the env overrides
  * `PORT`, `HOST`, `TESSERA_ISSUER`, `DATABASE_URL`, `REDIS_URL`, `LOG_LEVEL`, `TESSERA_DATA_DIR`, and
- * validates. Every problem is
- * collected into one `ConfigError`.
+ * validates. Every problem is collected into one `ConfigError`.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
