@@ -35,6 +35,8 @@ function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: num
     firstParty: c.firstParty ?? false,
     postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     permissions: c.permissions ?? [],
+    allowedOrigins: c.allowedOrigins ?? [],
+    idTokenSignedResponseAlg: c.idTokenSignedResponseAlg,
     source: 'config',
     createdAt,
     updatedAt: now,
