@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KNOWN_GRANTS, USER_SUB_PREFIX } from '../config/load.js';
-import { redirectUriProblem, resourceUriProblem } from '../config/validate-uri.js';
+import { originProblem, redirectUriProblem, resourceUriProblem } from '../config/validate-uri.js';
 import { generateSecret } from '../engine/keys/secret-box.js';
 import type { Client } from '../storage/stores.js';
 import { isScopeToken } from '@tessera/protocol';
@@ -26,7 +26,9 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .option('--redirect-uri <uri...>', 'registered redirect URIs (exact match)', [])
     .option('--audience <uri>', 'default audience (aud) of its access tokens')
     .option('--resource <uri...>', 'further resource indicators it may request', [])
-    .action(async (o: { id: string; name?: string; type: string; grant: string[]; scope: string[]; redirectUri: string[]; audience?: string; resource: string[] }) => {
+    .option('--allowed-origin <origin...>', 'browser origins that may call /token, /revoke, /userinfo (CORS)', [])
+    .option('--id-token-alg <alg>', 'ID token signing alg: RS256 (default) or keys.algorithm')
+    .action(async (o: { id: string; name?: string; type: string; grant: string[]; scope: string[]; redirectUri: string[]; audience?: string; resource: string[]; allowedOrigin: string[]; idTokenAlg?: string }) => {
       const problems: string[] = [];
       if (!/^[A-Za-z0-9._~-]{1,128}$/.test(o.id)) problems.push('--id: 1-128 characters of A-Z a-z 0-9 . _ ~ -');
       if (o.id.startsWith(USER_SUB_PREFIX)) problems.push(`--id: the prefix ${USER_SUB_PREFIX} is reserved for users`);
@@ -42,8 +44,15 @@ export function clientCommands(program: Command, configFile: () => string | unde
         const p = resourceUriProblem(r);
         if (p) problems.push(`${r}: ${p}`);
       }
+      for (const origin of o.allowedOrigin) {
+        const p = originProblem(origin);
+        if (p) problems.push(`--allowed-origin ${origin}: ${p}`);
+      }
       if (problems.length) fail(problems);
       await withContext(configFile(), async (ctx) => {
+        if (o.idTokenAlg !== undefined && !(ctx.keyring.algorithms as readonly string[]).includes(o.idTokenAlg)) {
+          fail([`--id-token-alg: ${ctx.keyring.algorithms.join(' or ')} (RS256, or keys.algorithm)`]);
+        }
         if (await ctx.stores.clients.get(o.id)) fail([`client ${o.id} already exists`]);
         const secret = o.type === 'confidential' ? generateSecret() : undefined;
         const now = Math.floor(Date.now() / 1000);
@@ -59,6 +68,8 @@ export function clientCommands(program: Command, configFile: () => string | unde
           resources: o.resource,
           accessTokenTtl: undefined,
           firstParty: false,
+          allowedOrigins: o.allowedOrigin,
+          idTokenSignedResponseAlg: o.idTokenAlg,
           source: 'cli',
           createdAt: now,
           updatedAt: now,
