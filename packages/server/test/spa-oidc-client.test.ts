@@ -96,13 +96,13 @@ after(async () => {
 /** Starts `mgr.signinRedirect()` and waits for Tessera's login page (or reports why the SPA failed). */
 async function startLogin(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { mgr: { signinRedirect(): Promise<void> }; failed?: string };
+    const w = globalThis as unknown as { mgr: { signinRedirect(): Promise<void> }; failed?: string };
     w.mgr.signinRedirect().catch((e: unknown) => { w.failed = String(e); });
   });
   await Promise.race([
     page.waitForURL((u) => u.href.startsWith(`${s.url}/login?iid=`)),
-    page.waitForFunction(() => (window as unknown as { failed?: string }).failed).then(async () => {
-      throw new Error(`signinRedirect failed: ${await page.evaluate(() => (window as unknown as { failed: string }).failed)}`);
+    page.waitForFunction(() => (globalThis as unknown as { failed?: string }).failed).then(async () => {
+      throw new Error(`signinRedirect failed: ${await page.evaluate(() => (globalThis as unknown as { failed: string }).failed)}`);
     }),
   ]);
 }
@@ -127,8 +127,8 @@ test('oidc-client-ts with only `authority`: login, userinfo, silent renew by ref
     assert.ok(await page.getByText('Example SPA').first().isVisible());
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL((u) => u.href.startsWith(`${SPA}/cb`));
-    await page.waitForFunction(() => (window as unknown as { signedIn?: string; failed?: string }).signedIn ?? (window as unknown as { failed?: string }).failed);
-    assert.equal(await page.evaluate(() => (window as unknown as { failed?: string }).failed), undefined);
+    await page.waitForFunction(() => (globalThis as unknown as { signedIn?: string; failed?: string }).signedIn ?? (globalThis as unknown as { failed?: string }).failed);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { failed?: string }).failed), undefined);
 
     type Mgr = {
       getUser(): Promise<SpaUser | null>;
@@ -137,7 +137,7 @@ test('oidc-client-ts with only `authority`: login, userinfo, silent renew by ref
       signoutRedirect(): Promise<void>;
       metadataService: { getSigningKeys(): Promise<{ kid?: string; alg?: string }[] | null>; getMetadata(): Promise<Record<string, unknown>> };
     };
-    const first = (await page.evaluate(() => (window as unknown as { mgr: Mgr }).mgr.getUser()))!;
+    const first = (await page.evaluate(() => (globalThis as unknown as { mgr: Mgr }).mgr.getUser()))!;
     assert.match(String(first.profile.sub), /^usr_/);
     // `name` is not in Tessera's ID token: it came from /userinfo (loadUserInfo), read across origins.
     assert.equal(first.profile.name, 'Alice Liddell');
@@ -145,12 +145,12 @@ test('oidc-client-ts with only `authority`: login, userinfo, silent renew by ref
     assert.ok(tesseraRequests.some((r) => r.startsWith('GET /userinfo')));
 
     // The JWKS, read by oidc-client-ts's own metadata service from the SPA's origin.
-    const keys = await page.evaluate(() => (window as unknown as { mgr: Mgr }).mgr.metadataService.getSigningKeys());
+    const keys = await page.evaluate(() => (globalThis as unknown as { mgr: Mgr }).mgr.metadataService.getSigningKeys());
     assert.ok(keys && keys.some((k) => k.alg === 'RS256'));
 
     // Silent renew with the refresh token: a POST /token from the page, no iframe to /authorize.
     const before = tesseraRequests.length;
-    const renewed = (await page.evaluate(() => (window as unknown as { mgr: Mgr }).mgr.signinSilent()))!;
+    const renewed = (await page.evaluate(() => (globalThis as unknown as { mgr: Mgr }).mgr.signinSilent()))!;
     const renewRequests = tesseraRequests.slice(before);
     assert.ok(renewRequests.some((r) => r.startsWith('POST /token') && r.includes('grant_type=refresh_token')), renewRequests.join('\n'));
     assert.ok(!renewRequests.some((r) => r.includes('/authorize')));
@@ -161,7 +161,7 @@ test('oidc-client-ts with only `authority`: login, userinfo, silent renew by ref
     assert.equal(info.status, 200);
 
     // revokeTokens(): both tokens, at /revoke from the SPA's origin; they stop working.
-    await page.evaluate(() => (window as unknown as { mgr: Mgr }).mgr.revokeTokens());
+    await page.evaluate(() => (globalThis as unknown as { mgr: Mgr }).mgr.revokeTokens());
     assert.equal(tesseraRequests.filter((r) => r.startsWith('POST /revoke')).length, 2);
     const refresh = await postForm(`${s.url}/token`, { grant_type: 'refresh_token', refresh_token: renewed.refresh_token!, client_id: 'spa-app' });
     assert.equal(refresh.status, 400);
@@ -169,10 +169,10 @@ test('oidc-client-ts with only `authority`: login, userinfo, silent renew by ref
     assert.equal((await fetch(`${s.url}/userinfo`, { headers: { authorization: `Bearer ${renewed.access_token}` } })).status, 401);
 
     // signoutRedirect(): the id_token_hint names the session, so Tessera ends it and returns to the SPA.
-    await page.evaluate(() => { void (window as unknown as { mgr: Mgr }).mgr.signoutRedirect(); });
+    await page.evaluate(() => { void (globalThis as unknown as { mgr: Mgr }).mgr.signoutRedirect(); });
     await page.waitForURL((u) => u.href.startsWith(`${SPA}/bye`));
-    await page.waitForFunction(() => (window as unknown as { signedOut?: boolean; failed?: string }).signedOut ?? (window as unknown as { failed?: string }).failed);
-    assert.equal(await page.evaluate(() => (window as unknown as { failed?: string }).failed), undefined);
+    await page.waitForFunction(() => (globalThis as unknown as { signedOut?: boolean; failed?: string }).signedOut ?? (globalThis as unknown as { failed?: string }).failed);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { failed?: string }).failed), undefined);
     // The Tessera session is gone: a new sign-in asks for the password again.
     await startLogin(page);
     assert.ok(await page.getByLabel('Password').isVisible());

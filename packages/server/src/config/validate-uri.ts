@@ -39,6 +39,7 @@ export function resourceUriProblem(uri: string): string | undefined {
  * a browser sends it in `Origin`, https (or http on a loopback address), no path, no wildcard, not `null`.
  */
 export function originProblem(origin: string): string | undefined {
+  if (origin.includes('*')) return 'must not contain a wildcard';
   let u: URL;
   try {
     u = new URL(origin);
