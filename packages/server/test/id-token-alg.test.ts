@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { loadConfig } from '../src/index.ts';
 import type { RawConfig } from '../src/config/schema.ts';
 import { basic, postForm, SERVICE_SECRET, serviceClient, startServer, type Running } from './helpers.ts';
-import { Agent, alice, authorize, REDIRECT, users, WEB_SECRET, webClient } from './oidc-helpers.ts';
+import { Agent, alice, authorize, authParams, pkce, REDIRECT, tokenRequest, users, WEB_SECRET, webClient } from './oidc-helpers.ts';
 
 /**
  * Issue 12 item 6: OIDC Discovery §3 requires RS256 among the ID token algorithms. A server whose access
@@ -84,6 +84,22 @@ describe('an ES256 server', () => {
     const header = decodeProtectedHeader(t);
     assert.equal(header.alg, 'ES256');
     assert.equal(header.kid, activeKids(s).ES256);
+  });
+
+  test('a stored client whose ID token alg has no key gets server_error, and its code is not burned', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await s.tessera.ctx.stores.clients.upsert({
+      id: 'webapp-ed', name: 'Ed', type: 'confidential', secretHash: s.tessera.ctx.box.hashClientSecret(WEB_SECRET), redirectUris: [REDIRECT], grantTypes: ['authorization_code'],
+      scopes: ['openid'], audience: undefined, resources: [], accessTokenTtl: undefined, firstParty: true, idTokenSignedResponseAlg: 'EdDSA', source: 'cli', createdAt: now, updatedAt: now,
+    });
+    const { verifier, challenge } = pkce();
+    const callback = await authorize(new Agent(s.url), authParams(challenge, { client_id: 'webapp-ed', scope: 'openid' }), alice);
+    const form = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier };
+    for (let i = 0; i < 2; i++) {
+      const res = await tokenRequest(s.url, form, WEB_SECRET, 'webapp-ed');
+      assert.equal(res.status, 500);
+      assert.deepEqual(await res.json(), { error: 'server_error', error_description: 'the server cannot sign ID tokens for this client' });
+    }
   });
 });
 
@@ -179,7 +195,7 @@ describe('both key chains rotate and persist', () => {
 test('the config refuses an idTokenSignedResponseAlg the server has no key for', () => {
   assert.throws(
     () => loadConfig({ env: {}, overrides: { clients: [{ ...webClient, idTokenSignedResponseAlg: 'ES256' }] } }),
-    /clients\.0 \(webapp\)\.idTokenSignedResponseAlg: ES256 needs keys\.algorithm ES256/,
+    /clients\.0 \(webapp\)\.idTokenSignedResponseAlg: ES256 needs keys\.algorithm: ES256 \(ID tokens can be RS256\)/,
   );
   assert.doesNotThrow(() => loadConfig({ env: {}, overrides: { clients: [{ ...webClient, idTokenSignedResponseAlg: 'RS256' }] } }));
   assert.doesNotThrow(() => loadConfig({ env: {}, overrides: { keys: { algorithm: 'EdDSA', reloadEvery: 10 }, clients: [{ ...webClient, idTokenSignedResponseAlg: 'EdDSA' }] } }));

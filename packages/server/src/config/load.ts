@@ -173,7 +173,7 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
     });
     const idAlg = c.idTokenSignedResponseAlg;
     if (idAlg !== undefined && idAlg !== 'RS256' && idAlg !== cfg.keys.algorithm) {
-      out.push(`${at}.idTokenSignedResponseAlg: ${idAlg} needs keys.algorithm ${idAlg} (this server signs ID tokens with RS256 or ${cfg.keys.algorithm})`);
+      out.push(`${at}.idTokenSignedResponseAlg: ${idAlg} needs keys.algorithm: ${idAlg} (ID tokens can be RS256${cfg.keys.algorithm === 'RS256' ? '' : ` or ${cfg.keys.algorithm}`})`);
     }
   });
   return out;
