@@ -190,6 +190,25 @@ describe('both key chains rotate and persist', () => {
       rmSync(d, { recursive: true, force: true });
     }
   });
+
+  test('during a rolling change of keys.algorithm, an instance still on the old one keeps signing verifiable tokens', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'tessera-idalg-rolling-'));
+    const a = await startEs({}, d);
+    try {
+      const b = await startServer({ keys: { algorithm: 'EdDSA', reloadEvery: 10 }, clients: [serviceClient, webClient], users }, d);
+      try {
+        await a.tessera.ctx.keyring.reload(); // a sees its ES256 chain retired by b
+        const t = await accessToken(a);
+        assert.equal(decodeProtectedHeader(t).alg, 'ES256');
+        await jwtVerify(t, createLocalJWKSet(await jwks(b)), { issuer: a.url, typ: 'at+jwt' });
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await a.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 });
 
 test('the config refuses an idTokenSignedResponseAlg the server has no key for', () => {

@@ -80,8 +80,9 @@ export class Keyring {
     const newest = keys.filter((k) => k.state === 'active').sort((a, b) => (b.activatedAt ?? 0) - (a.activatedAt ?? 0));
     for (const alg of this.algorithms) {
       const row = newest.find((k) => k.alg === alg);
-      if (!row) this.#active.delete(alg);
-      else if (row.kid !== this.#active.get(alg)?.kid) {
+      // No active key of this alg: an instance with a newer keys.algorithm retired the chain during a
+      // rolling change. Keep signing with the last key (still published) until this instance restarts.
+      if (row && row.kid !== this.#active.get(alg)?.kid) {
         if (!isSigningAlgorithm(row.alg)) throw new Error(`key ${row.kid} has unsupported alg ${row.alg}`);
         const jwk = JSON.parse(this.box.decrypt(row.privateJwkEnc, row.kid)) as JWK;
         this.#active.set(alg, { kid: row.kid, alg, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) });
