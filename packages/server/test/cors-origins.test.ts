@@ -50,6 +50,14 @@ describe('public documents: any origin, no credentials', () => {
     }
   });
 
+  test('the /.well-known/jwks.json alias, where served, is public the same way', async () => {
+    const res = await fetch(`${s.url}/.well-known/jwks.json`, { headers: { origin: 'https://anyone.example' } });
+    if (res.status === 404) return; // served once the alias route exists (issue 12 item 7)
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.equal(res.headers.get('access-control-allow-credentials'), null);
+  });
+
   test('preflight allows GET with Authorization and DPoP, without credentials', async () => {
     for (const path of PUBLIC_DOCS) {
       const res = await preflight(path, 'https://anyone.example', 'GET');
