@@ -35,6 +35,8 @@ export function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, n
     firstParty: c.firstParty ?? false,
     postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     permissions: c.permissions ?? [],
+    allowedOrigins: c.allowedOrigins ?? [],
+    idTokenSignedResponseAlg: c.idTokenSignedResponseAlg,
     source: 'config',
     createdAt,
     updatedAt: now,

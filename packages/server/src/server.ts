@@ -110,6 +110,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
     const clients = await stores.clients.list();
+    // A CLI client may name an ID token alg that keys.algorithm no longer provides: its logins fail.
+    for (const c of clients) {
+      const alg = c.idTokenSignedResponseAlg;
+      if (alg !== undefined && !(keyring.algorithms as readonly string[]).includes(alg)) {
+        log.warn({ clientId: c.id, alg }, `client ${c.id} wants ${alg} ID tokens, but keys.algorithm is ${config.keys.algorithm}: its code exchanges with openid fail`);
+      }
+    }
     // RFC 8414: list only what is usable; the legacy password grant only while some client has it (E1).
     const metadata = buildMetadata(ctx, {
       grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),

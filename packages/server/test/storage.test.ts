@@ -10,13 +10,13 @@ const now = Math.floor(Date.now() / 1000);
 function client(id: string, over: Partial<Client> = {}): Client {
   return {
     id, name: id, type: 'confidential', secretHash: 'hmac-sha256$x', redirectUris: ['https://a.example/cb'], grantTypes: ['client_credentials'],
-    scopes: ['a', 'b'], audience: 'https://api.example', resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: ['https://a.example/bye'], permissions: ['introspect'], source: 'cli',
-    createdAt: now, updatedAt: now, ...over,
+    scopes: ['a', 'b'], audience: 'https://api.example', resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: ['https://a.example/bye'], permissions: ['introspect'], allowedOrigins: [],
+    idTokenSignedResponseAlg: undefined, source: 'cli', createdAt: now, updatedAt: now, ...over,
   };
 }
 
-function key(kid: string, state: StoredKey['state']): StoredKey {
-  return { kid, alg: 'RS256', state, publicJwk: { kty: 'RSA', kid }, privateJwkEnc: 'v1.a.b.c', createdAt: now, activatedAt: state === 'active' ? now : undefined, retiredAt: undefined, publishUntil: undefined };
+function key(kid: string, state: StoredKey['state'], alg = 'RS256'): StoredKey {
+  return { kid, alg, state, publicJwk: { kty: 'RSA', kid }, privateJwkEnc: 'v1.a.b.c', createdAt: now, activatedAt: state === 'active' ? now : undefined, retiredAt: undefined, publishUntil: undefined };
 }
 
 function code(hash: string, over: Partial<AuthorizationCode> = {}): AuthorizationCode {
@@ -59,7 +59,7 @@ for (const backend of backends) {
     });
 
     test('clients: upsert, get, list, delete round-trip every field', async () => {
-      const c = client('c1', { resources: ['https://r.example'], accessTokenTtl: 300, firstParty: true, type: 'public', secretHash: undefined });
+      const c = client('c1', { resources: ['https://r.example'], accessTokenTtl: 300, firstParty: true, type: 'public', secretHash: undefined, allowedOrigins: ['https://spa.example'], idTokenSignedResponseAlg: 'ES256' });
       await stores.clients.upsert(c);
       assert.deepEqual(await stores.clients.get('c1'), c);
       await stores.clients.upsert({ ...c, name: 'renamed', updatedAt: now + 1 });
@@ -82,6 +82,22 @@ for (const backend of backends) {
       assert.equal(byKid.get('k-active')?.publishUntil, now + 100);
       assert.equal(await stores.keys.purgeRetired(now + 50), 0);
       assert.equal(await stores.keys.purgeRetired(now + 101), 1);
+    });
+
+    test('keys: a rotation retires the active key of its own algorithm only; retire() ends a chain', async () => {
+      await stores.keys.insert(key('es-active', 'active', 'ES256'));
+      await stores.keys.insert(key('es-next', 'next', 'ES256'));
+      assert.equal(await stores.keys.rotate('es-next', now + 6, now + 200), true);
+      let byKid = new Map((await stores.keys.list()).map((k) => [k.kid, k]));
+      assert.equal(byKid.get('es-next')?.state, 'active');
+      assert.equal(byKid.get('es-active')?.state, 'retired');
+      assert.equal(byKid.get('k-next')?.state, 'active', 'the RS256 key is untouched');
+      assert.equal(await stores.keys.rotate('no-such-key', now, now), false);
+      assert.equal(await stores.keys.retire('es-next', now + 7, now + 300), true);
+      assert.equal(await stores.keys.retire('es-next', now + 8, now + 400), false, 'already retired');
+      byKid = new Map((await stores.keys.list()).map((k) => [k.kid, k]));
+      assert.equal(byKid.get('es-next')?.state, 'retired');
+      assert.equal(byKid.get('es-next')?.publishUntil, now + 300);
     });
 
     test('codes: of 20 concurrent consumptions exactly one wins; expired and revoked codes never do', async () => {

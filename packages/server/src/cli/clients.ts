@@ -27,6 +27,8 @@ interface ClientFlags {
   accessTokenTtl?: string | false;
   firstParty?: boolean;
   permission?: string[] | true;
+  allowedOrigin?: string[] | true;
+  idTokenAlg?: string;
   rotateSecret?: boolean;
 }
 
@@ -35,6 +37,7 @@ const FLAG: Record<string, string> = {
   id: '--id', name: '--name', type: '--type', grants: '--grant', scopes: '--scope', redirectUris: '--redirect-uri',
   postLogoutRedirectUris: '--post-logout-redirect-uri', audience: '--audience', resources: '--resource',
   accessTokenTtl: '--access-token-ttl', firstParty: '--first-party', permissions: '--permission',
+  allowedOrigins: '--allowed-origin', idTokenSignedResponseAlg: '--id-token-alg',
 };
 
 /** The flags that say what a client's config entry says, shared by `create` and `update`. */
@@ -51,7 +54,9 @@ function clientFlags(cmd: Command, update: boolean): Command {
     .option('--resource [uri...]', 'further resource indicators (RFC 8707) it may request')
     .option('--access-token-ttl <duration>', 'its access-token lifetime, e.g. 600 or 10m (at most tokens.maxAccessTokenTtl)')
     .option('--first-party', 'skip the consent page (the operator vouches for the client)')
-    .option('--permission [permission...]', 'extra rights: introspect (call /introspect, read the revocation feed)');
+    .option('--permission [permission...]', 'extra rights: introspect (call /introspect, read the revocation feed)')
+    .option('--allowed-origin [origin...]', 'browser origins that may call /token, /revoke, /userinfo (CORS)')
+    .option('--id-token-alg <alg>', 'ID token signing alg: RS256 (default) or keys.algorithm');
   if (update) {
     cmd
       .option('--no-audience', 'remove the default audience')
@@ -79,6 +84,8 @@ function applyFlags(base: ClientConfig, o: ClientFlags): ClientConfig {
   else if (o.accessTokenTtl !== undefined) c.accessTokenTtl = /^[0-9]+$/.test(o.accessTokenTtl) ? Number(o.accessTokenTtl) : o.accessTokenTtl;
   if (o.firstParty !== undefined) c.firstParty = o.firstParty;
   if (o.permission !== undefined) c.permissions = asList(o.permission) as ClientConfig['permissions'];
+  if (o.allowedOrigin !== undefined) c.allowedOrigins = asList(o.allowedOrigin);
+  if (o.idTokenAlg !== undefined) c.idTokenSignedResponseAlg = o.idTokenAlg as ClientConfig['idTokenSignedResponseAlg'];
   return c;
 }
 

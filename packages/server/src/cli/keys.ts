@@ -17,12 +17,12 @@ export function keyCommands(program: Command, configFile: () => string | undefin
 
   keys
     .command('rotate')
-    .description('activate the published next key, retire the active one, publish a new next key')
+    .description('for each signing algorithm (keys.algorithm, RS256 for ID tokens): activate the published next key, retire the active one, publish a new next key')
     .action(async () => {
       await withContext(configFile(), async (ctx) => {
         await ctx.keyring.init();
         const r = await ctx.keyring.rotate();
-        console.log(`active: ${r.activated}${r.retired ? `\nretired: ${r.retired}` : ''}`);
+        for (const x of r.rotations) console.log(`${x.alg} active: ${x.activated}${x.retired ? `\n${x.alg} retired: ${x.retired}` : ''}`);
         await announce(ctx.config, 'keys', r.activated);
         console.log(ctx.config.redisUrl ? 'running servers were told through Redis' : `running servers pick the change up within ${ctx.config.keys.reloadEvery}s`);
       });

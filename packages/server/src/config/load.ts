@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js';
-import { isLoopbackHost, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
+import { isLoopbackHost, originProblem, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
 import { authProblems, authSettings } from './auth-settings.js';
 import { schemaProblem } from './messages.js';
 
@@ -175,6 +175,14 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
     }
     if (c.accessTokenTtl !== undefined && seconds(c.accessTokenTtl) > maxTtl) {
       out.push(`${at}.accessTokenTtl: exceeds tokens.maxAccessTokenTtl`);
+    }
+    (c.allowedOrigins ?? []).forEach((o, j) => {
+      const p = originProblem(o);
+      if (p) out.push(`${at}.allowedOrigins.${j}: ${o} ${p}`);
+    });
+    const idAlg = c.idTokenSignedResponseAlg;
+    if (idAlg !== undefined && idAlg !== 'RS256' && idAlg !== cfg.keys.algorithm) {
+      out.push(`${at}.idTokenSignedResponseAlg: ${idAlg} needs keys.algorithm: ${idAlg} (ID tokens can be RS256${cfg.keys.algorithm === 'RS256' ? '' : ` or ${cfg.keys.algorithm}`})`);
     }
   });
   return out;

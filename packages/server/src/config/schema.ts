@@ -21,6 +21,10 @@ export const ClientConfigSchema = Type.Object(
     postLogoutRedirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
     /** `introspect`: may call /introspect and read the revocation feed (resource servers). */
     permissions: Type.Optional(Type.Array(Type.Literal('introspect'), { maxItems: 4 })),
+    /** Browser origins allowed to call /token, /revoke and /userinfo (CORS), e.g. `https://app.example`. */
+    allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
+    /** ID token `alg` (OIDC Registration `id_token_signed_response_alg`): RS256 (default) or keys.algorithm. */
+    idTokenSignedResponseAlg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')])),
   },
   { additionalProperties: false },
 );

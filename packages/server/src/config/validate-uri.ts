@@ -33,3 +33,21 @@ export function resourceUriProblem(uri: string): string | undefined {
   }
   return uri.includes('#') ? 'must not contain a fragment' : undefined;
 }
+
+/**
+ * Checks a CORS origin for registration (RFC 6454 §6.1 serialisation): `scheme://host[:port]` exactly as
+ * a browser sends it in `Origin`, https (or http on a loopback address), no path, no wildcard, not `null`.
+ */
+export function originProblem(origin: string): string | undefined {
+  if (origin.includes('*')) return 'must not contain a wildcard';
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return 'is not an origin (scheme://host[:port])';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an https (or loopback http) origin';
+  if (u.origin !== origin) return `is not an origin as browsers send it (expected ${u.origin})`;
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname) && u.hostname !== 'localhost') return 'http is allowed only for loopback addresses';
+  return undefined;
+}

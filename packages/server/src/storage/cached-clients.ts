@@ -11,6 +11,7 @@ const MAX_ENTRIES = 10_000;
  */
 export class CachedClientStore implements ClientStore {
   readonly #cache = new Map<string, { client: Client | undefined; until: number }>();
+  readonly #listeners: (() => void)[] = [];
 
   constructor(
     private readonly inner: ClientStore,
@@ -19,7 +20,13 @@ export class CachedClientStore implements ClientStore {
   ) {
     messenger.subscribe('clients', (payload) => {
       if (typeof payload === 'string') this.#cache.delete(payload);
+      for (const l of this.#listeners) l();
     });
+  }
+
+  /** Called after any client change made here or announced by another instance or the CLI. */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
   }
 
   async get(id: string): Promise<Client | undefined> {
@@ -49,6 +56,7 @@ export class CachedClientStore implements ClientStore {
 
   #changed(id: string): void {
     this.#cache.delete(id);
+    for (const l of this.#listeners) l();
     this.messenger.publish('clients', id);
   }
 }

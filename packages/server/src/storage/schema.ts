@@ -19,6 +19,10 @@ export interface ClientsTable {
   /** JSON array (migration 002). */
   post_logout_redirect_uris: Generated<string>;
   permissions: Generated<string>;
+  /** JSON array of origins (migration 006). */
+  allowed_origins: Generated<string>;
+  /** JWS alg of its ID tokens; null = RS256 (migration 006). */
+  id_token_signed_response_alg: string | null;
 }
 
 export interface SigningKeysTable {

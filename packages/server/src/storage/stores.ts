@@ -24,6 +24,13 @@ export interface Client {
   postLogoutRedirectUris?: string[];
   /** Extra rights: `introspect` lets a resource server call /introspect and read the revocation feed. */
   permissions?: string[];
+  /**
+   * Browser origins (`https://app.example`) that may call /token, /revoke and /userinfo with CORS, besides
+   * the origins of a public client's redirect URIs.
+   */
+  allowedOrigins?: string[];
+  /** JWS `alg` of its ID tokens (OIDC Registration `id_token_signed_response_alg`); absent = RS256. */
+  idTokenSignedResponseAlg?: string | undefined;
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -56,10 +63,12 @@ export interface KeyStore {
   list(): Promise<StoredKey[]>;
   insert(key: StoredKey): Promise<void>;
   /**
-   * Atomically makes `nextKid` active and retires the current active key (published until
-   * `publishUntil`). Returns false when another instance rotated first (nothing changed).
+   * Atomically makes `nextKid` active and retires the current active key of the same algorithm
+   * (published until `publishUntil`). Returns false when another instance rotated first (nothing changed).
    */
   rotate(nextKid: string, now: number, publishUntil: number): Promise<boolean>;
+  /** Retires one `next` or `active` key (its algorithm is no longer used); false when it already was. */
+  retire(kid: string, now: number, publishUntil: number): Promise<boolean>;
   /** Drops retired keys whose tokens have all expired. */
   purgeRetired(now: number): Promise<number>;
 }

@@ -3,7 +3,7 @@ import { isPkceValue, verifyS256 } from '../authorize/pkce.js';
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
 import { issueUserAccessToken } from '../tokens/user-access-token.js';
 import { startRefreshFamily } from '../tokens/refresh-token.js';
-import { mintIdToken } from '../tokens/id-token.js';
+import { idTokenAlg, mintIdToken } from '../tokens/id-token.js';
 import { audienceFor } from '../scope-policy.js';
 import type { EngineContext } from '../context.js';
 import type { AuthorizationCode } from '../../storage/stores.js';
@@ -25,6 +25,8 @@ export const authorizationCode: GrantHandler = {
   publicClients: true,
   async handle(req, ctx) {
     const code = await checkedCode(req, ctx);
+    // Resolved before the code is consumed: a client whose ID token alg has no key fails without burning it.
+    const idAlg = code.scopes.includes('openid') ? idTokenAlg(req.client, ctx.keyring) : undefined;
     const now = ctx.now();
     if (code.consumedAt !== undefined || !(await ctx.stores.codes.consume(code.codeHash, now))) {
       const issued = await revokeGrant(code.codeHash, ctx);
@@ -58,7 +60,7 @@ export const authorizationCode: GrantHandler = {
     // two always sees the other: what we issued is revoked either way.
     if ((await ctx.stores.codes.get(code.codeHash))?.revokedAt !== undefined) await revokeGrant(code.codeHash, ctx);
 
-    const idToken = openid
+    const idToken = idAlg
       ? await mintIdToken(ctx.keyring, {
         issuer: ctx.config.issuer,
         subject: user.sub,
@@ -69,6 +71,7 @@ export const authorizationCode: GrantHandler = {
         sid: code.sid,
         ttl: ctx.config.tokens.idTokenTtl,
         now,
+        alg: idAlg,
       })
       : undefined;
     return {

@@ -13,23 +13,36 @@ export interface ActiveKey {
 }
 
 export interface KeyringOptions {
+  /** The access-token algorithm (`keys.algorithm`). */
   algorithm: SigningAlgorithm;
   /** Longest lifetime of anything signed (seconds): a retired key stays published this long. */
   maxTokenTtl: number;
   now?: () => number;
 }
 
+/** OIDC Discovery §3: RS256 must be in `id_token_signing_alg_values_supported`, so an RS256 key always exists. */
+export const ID_TOKEN_DEFAULT_ALG: SigningAlgorithm = 'RS256';
+
+export interface Rotation {
+  alg: SigningAlgorithm;
+  activated: string;
+  retired: string | undefined;
+}
+
 /**
  * Signing keys (DESIGN.md §4): `next` (published, not yet signing) → `active` → `retired` (published
- * until every token it signed has expired). State lives in the database; this class holds the parsed
- * `KeyObject`s, imported once, and the JWKS document built from them.
+ * until every token it signed has expired). One such chain per algorithm the server signs with: the
+ * access-token algorithm and RS256 for ID tokens (one chain when they are the same). State lives in the
+ * database; this class holds the parsed `KeyObject`s, imported once, and the JWKS document built from them.
  */
 export class Keyring {
-  #active: ActiveKey | undefined;
+  readonly #active = new Map<SigningAlgorithm, ActiveKey>();
   #jwks: { keys: JWK[] } = { keys: [] };
   #localSet: ReturnType<typeof createLocalJWKSet> | undefined;
   #keys: StoredKey[] = [];
   readonly #now: () => number;
+  /** The algorithms with a chain of their own: the access-token one first. */
+  readonly algorithms: readonly SigningAlgorithm[];
 
   constructor(
     private readonly store: KeyStore,
@@ -37,17 +50,26 @@ export class Keyring {
     private readonly options: KeyringOptions,
   ) {
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    this.algorithms = [...new Set([options.algorithm, ID_TOKEN_DEFAULT_ALG])];
   }
 
-  /** Loads keys, creating an active and a next key on first start (or when the algorithm changed). */
+  /**
+   * Loads keys, creating an active and a next key per algorithm on first start (or when the algorithm
+   * changed); keys of an algorithm no longer used are retired (published until their tokens expire).
+   */
   async init(): Promise<void> {
     await this.reload();
-    const alg = this.options.algorithm;
-    if (!this.#keys.some((k) => k.state === 'next' && k.alg === alg)) {
-      await this.#insertNext();
+    const now = this.#now();
+    let retired = false;
+    for (const k of this.#keys) {
+      if (k.state !== 'retired' && !(this.algorithms as readonly string[]).includes(k.alg)) {
+        retired = (await this.store.retire(k.kid, now, now + this.options.maxTokenTtl + 60)) || retired;
+      }
     }
-    if (!this.#active || this.#active.alg !== alg) {
-      await this.rotate();
+    if (retired) await this.reload();
+    for (const alg of this.algorithms) {
+      if (!this.#keys.some((k) => k.state === 'next' && k.alg === alg)) await this.#insertNext(alg);
+      if (!this.#active.has(alg)) await this.#rotate(alg);
     }
   }
 
@@ -55,45 +77,57 @@ export class Keyring {
   async reload(): Promise<void> {
     const now = this.#now();
     const keys = (await this.store.list()).filter((k) => k.state !== 'retired' || (k.publishUntil ?? 0) >= now);
-    const activeRow = keys.filter((k) => k.state === 'active').sort((a, b) => (b.activatedAt ?? 0) - (a.activatedAt ?? 0))[0];
-    if (activeRow && activeRow.kid !== this.#active?.kid) {
-      if (!isSigningAlgorithm(activeRow.alg)) throw new Error(`key ${activeRow.kid} has unsupported alg ${activeRow.alg}`);
-      const jwk = JSON.parse(this.box.decrypt(activeRow.privateJwkEnc, activeRow.kid)) as JWK;
-      this.#active = { kid: activeRow.kid, alg: activeRow.alg, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) };
-    } else if (!activeRow) {
-      this.#active = undefined;
+    const newest = keys.filter((k) => k.state === 'active').sort((a, b) => (b.activatedAt ?? 0) - (a.activatedAt ?? 0));
+    for (const alg of this.algorithms) {
+      const row = newest.find((k) => k.alg === alg);
+      // No active key of this alg: an instance with a newer keys.algorithm retired the chain during a
+      // rolling change. Keep signing with the last key (still published) until this instance restarts.
+      if (row && row.kid !== this.#active.get(alg)?.kid) {
+        if (!isSigningAlgorithm(row.alg)) throw new Error(`key ${row.kid} has unsupported alg ${row.alg}`);
+        const jwk = JSON.parse(this.box.decrypt(row.privateJwkEnc, row.kid)) as JWK;
+        this.#active.set(alg, { kid: row.kid, alg, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) });
+      }
     }
     this.#keys = keys;
     this.#jwks = { keys: keys.map((k) => publicOnly(k.publicJwk)) };
     this.#localSet = undefined;
   }
 
-  /** Promotes `next` to active, retires the old active key, and publishes a fresh `next`. */
-  async rotate(): Promise<{ activated: string; retired: string | undefined }> {
-    await this.reload();
-    let next = this.#keys.find((k) => k.state === 'next' && k.alg === this.options.algorithm);
-    if (!next) next = await this.#insertNext();
-    const previous = this.#active?.kid;
-    const now = this.#now();
-    // Only the instance that won the conditional update publishes the following `next` key.
-    if (await this.store.rotate(next.kid, now, now + this.options.maxTokenTtl + 60)) await this.#insertNext();
-    await this.reload();
-    return { activated: this.#active?.kid ?? next.kid, retired: previous };
+  /**
+   * Rotates every chain: promotes `next` to active, retires the old active key, publishes a fresh
+   * `next`. `activated`/`retired` name the access-token key; `rotations` has one entry per algorithm.
+   */
+  async rotate(): Promise<{ activated: string; retired: string | undefined; rotations: Rotation[] }> {
+    const rotations: Rotation[] = [];
+    for (const alg of this.algorithms) rotations.push(await this.#rotate(alg));
+    const first = rotations[0]!;
+    return { activated: first.activated, retired: first.retired, rotations };
   }
 
-  /** Rotates when the active key is older than `maxAgeSeconds`. */
+  /** Rotates each chain whose active key is older than `maxAgeSeconds`; true when any rotated. */
   async rotateIfOlderThan(maxAgeSeconds: number): Promise<boolean> {
     await this.reload();
-    const activeRow = this.#keys.find((k) => k.kid === this.#active?.kid);
-    if (activeRow && this.#now() - (activeRow.activatedAt ?? activeRow.createdAt) < maxAgeSeconds) return false;
-    await this.rotate();
-    await this.store.purgeRetired(this.#now());
-    return true;
+    let rotated = false;
+    for (const alg of this.algorithms) {
+      const activeRow = this.#keys.find((k) => k.kid === this.#active.get(alg)?.kid);
+      if (activeRow && this.#now() - (activeRow.activatedAt ?? activeRow.createdAt) < maxAgeSeconds) continue;
+      await this.#rotate(alg);
+      rotated = true;
+    }
+    if (rotated) await this.store.purgeRetired(this.#now());
+    return rotated;
   }
 
+  /** The access-token signing key. */
   active(): ActiveKey {
-    if (!this.#active) throw new Error('no active signing key');
-    return this.#active;
+    return this.activeFor(this.options.algorithm);
+  }
+
+  /** The active key of one algorithm (RS256 always exists for ID tokens). */
+  activeFor(alg: SigningAlgorithm): ActiveKey {
+    const key = this.#active.get(alg);
+    if (!key) throw new Error(`no active ${alg} signing key`);
+    return key;
   }
 
   jwks(): { keys: JWK[] } {
@@ -110,9 +144,12 @@ export class Keyring {
     return this.#keys;
   }
 
-  /** Signs a compact JWS with the active key on the thread pool (node:crypto, key imported once). */
-  async signJwt(header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
-    const { kid, alg, key } = this.active();
+  /**
+   * Signs a compact JWS on the thread pool (node:crypto, key imported once) with the active key of `alg`,
+   * by default the access-token algorithm.
+   */
+  async signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, alg: SigningAlgorithm = this.options.algorithm): Promise<string> {
+    const { kid, key } = this.activeFor(alg);
     const input = `${b64(JSON.stringify({ ...header, alg, kid }))}.${b64(JSON.stringify(payload))}`;
     const p = signParams(alg, key);
     const signature = await new Promise<Buffer>((resolve, reject) =>
@@ -121,8 +158,19 @@ export class Keyring {
     return `${input}.${signature.toString('base64url')}`;
   }
 
-  async #insertNext(): Promise<StoredKey> {
-    const alg = this.options.algorithm;
+  async #rotate(alg: SigningAlgorithm): Promise<Rotation> {
+    await this.reload();
+    let next = this.#keys.find((k) => k.state === 'next' && k.alg === alg);
+    if (!next) next = await this.#insertNext(alg);
+    const previous = this.#active.get(alg)?.kid;
+    const now = this.#now();
+    // Only the instance that won the conditional update publishes the following `next` key.
+    if (await this.store.rotate(next.kid, now, now + this.options.maxTokenTtl + 60)) await this.#insertNext(alg);
+    await this.reload();
+    return { alg, activated: this.#active.get(alg)?.kid ?? next.kid, retired: previous };
+  }
+
+  async #insertNext(alg: SigningAlgorithm): Promise<StoredKey> {
     const { privateKey, publicKey } = await generateSigningKey(alg);
     const pub = publicKey.export({ format: 'jwk' }) as JWK;
     const kid = await calculateJwkThumbprint(pub, 'sha256');

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Keyring } from '../keys/keyring.js';
+import { ServerError } from '@tessera/protocol';
+import { ID_TOKEN_DEFAULT_ALG, type Keyring } from '../keys/keyring.js';
+import { isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js';
+import type { Client } from '../../storage/stores.js';
 
 export interface IdTokenInput {
   issuer: string;
@@ -11,6 +14,21 @@ export interface IdTokenInput {
   sid: string | undefined;
   ttl: number;
   now: number;
+  /** From `idTokenAlg(client, keyring)`. */
+  alg: SigningAlgorithm;
+}
+
+/**
+ * The client's `id_token_signed_response_alg` (OIDC Registration §2), RS256 when it registered none.
+ * An algorithm this server has no key for (keys.algorithm changed after the client was registered) is
+ * a server error, never a silent switch: the client would reject the token anyway.
+ */
+export function idTokenAlg(client: Pick<Client, 'id' | 'idTokenSignedResponseAlg'>, keyring: Keyring): SigningAlgorithm {
+  const alg = client.idTokenSignedResponseAlg ?? ID_TOKEN_DEFAULT_ALG;
+  if (!isSigningAlgorithm(alg) || !keyring.algorithms.includes(alg)) {
+    throw new ServerError('the server cannot sign ID tokens for this client', { debug: `client ${client.id} registered id_token_signed_response_alg ${alg}, but keys.algorithm is ${keyring.algorithms[0]}` });
+  }
+  return alg;
 }
 
 /**
@@ -26,7 +44,7 @@ export function atHash(accessToken: string, alg: string): string {
 /**
  * The ID token (OIDC Core §2, §3.1.3.6): `iss sub aud exp iat auth_time nonce at_hash` (+ `sid`).
  * Header `typ: JWT` and `aud` = the client id, so it can never pass as an access token (`at+jwt`,
- * resource audience — RFC 8725 §3.11, SECURITY-CHECKLIST F5).
+ * resource audience — RFC 8725 §3.11, SECURITY-CHECKLIST F5). Signed with `input.alg`'s active key.
  */
 export async function mintIdToken(keyring: Keyring, input: IdTokenInput): Promise<string> {
   const claims: Record<string, unknown> = {
@@ -36,9 +54,9 @@ export async function mintIdToken(keyring: Keyring, input: IdTokenInput): Promis
     exp: input.now + input.ttl,
     iat: input.now,
     auth_time: input.authTime,
-    at_hash: atHash(input.accessToken, keyring.active().alg),
+    at_hash: atHash(input.accessToken, input.alg),
   };
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   if (input.sid !== undefined) claims.sid = input.sid;
-  return keyring.signJwt({ typ: 'JWT' }, claims);
+  return keyring.signJwt({ typ: 'JWT' }, claims, input.alg);
 }

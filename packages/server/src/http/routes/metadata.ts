@@ -41,7 +41,8 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
         userinfo_endpoint: `${iss}/userinfo`,
         end_session_endpoint: `${iss}/logout`,
         subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: [ctx.config.keys.algorithm],
+        // OIDC Discovery §3: RS256 is required; the access-token algorithm is offered as well.
+        id_token_signing_alg_values_supported: ['RS256', ...ctx.keyring.algorithms.filter((a) => a !== 'RS256')],
         claims_supported: CLAIMS,
         claims_parameter_supported: false,
         request_parameter_supported: false,

@@ -43,6 +43,8 @@ export class KyselyKeyStore implements KeyStore {
 
   async rotate(nextKid: string, now: number, publishUntil: number): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('signing_keys').select('alg').where('kid', '=', nextKid).executeTakeFirst();
+      if (!row) return false;
       // Conditional update: only one racer can move this key out of `next`.
       const promoted = await tx
         .updateTable('signing_keys')
@@ -55,10 +57,21 @@ export class KyselyKeyStore implements KeyStore {
         .updateTable('signing_keys')
         .set({ state: 'retired', retired_at: now, publish_until: publishUntil })
         .where('state', '=', 'active')
+        .where('alg', '=', row.alg)
         .where('kid', '!=', nextKid)
         .execute();
       return true;
     });
+  }
+
+  async retire(kid: string, now: number, publishUntil: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('signing_keys')
+      .set({ state: 'retired', retired_at: now, publish_until: publishUntil })
+      .where('kid', '=', kid)
+      .where('state', '!=', 'retired')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async purgeRetired(now: number): Promise<number> {
