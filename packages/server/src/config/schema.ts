@@ -77,7 +77,7 @@ export const ConfigSchema = Type.Object(
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
     users: Type.Optional(Type.Array(UserConfigSchema, { maxItems: 10000 })),
-    /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime, retry grace for confidential clients. */
+    /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime; retry window after a rotation (0 = strict). */
     refreshTokens: Type.Optional(
       Type.Object(
         { idleTtl: Type.Optional(Duration), absoluteTtl: Type.Optional(Duration), graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })) },
