@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createVerifier } from '@tessera/resource-server';
 import { basic, freePort, postForm, SERVICE_SECRET, serviceClient, startServer, type Running } from './helpers.ts';
 import { Agent, authParams, hidden, pkce, webClient } from './oidc-helpers.ts';
-import { backends, type TestDatabase } from './support/backends.ts';
-import { waitFor } from './support/cluster.ts';
+import { backends, postgres, type TestDatabase } from './support/backends.ts';
+import { clusterSecret, startInstance, waitFor } from './support/cluster.ts';
 
 /**
  * Issue 12 §1: an attacker's failures cost the attacker, not the victim. Client ids are public and
@@ -35,7 +35,8 @@ async function assertThrottled(res: Response): Promise<void> {
 /** A browser at one source address: cookies kept, every request with that X-Forwarded-For. */
 class Browser {
   readonly agent: Agent;
-  constructor(base: string, readonly ip: string) {
+  /** `origin`: the issuer's (instances behind one issuer each check it). */
+  constructor(base: string, readonly ip: string, readonly origin = base) {
     this.agent = new Agent(base);
   }
 
@@ -44,7 +45,7 @@ class Browser {
     const start = await this.agent.get(`/authorize?${authParams(challenge, { prompt: 'login' })}`, from(this.ip));
     assert.match(start.headers.get('location') ?? '', /^\/login\?/);
     const page = await (await this.agent.get(start.headers.get('location')!, from(this.ip))).text();
-    return this.agent.post('/login', { iid: hidden(page, 'iid')!, csrf: hidden(page, 'csrf')!, username, password }, from(this.ip));
+    return this.agent.post('/login', { iid: hidden(page, 'iid')!, csrf: hidden(page, 'csrf')!, username, password }, { ...from(this.ip), origin: this.origin });
   }
 }
 
@@ -193,5 +194,37 @@ test('the device cookie on an https issuer: __Host-, Secure, HttpOnly, SameSite=
     assert.doesNotMatch(device, /Domain=|alice|usr_/);
   } finally {
     await t.dispose();
+  }
+});
+
+test('two instances on one PostgreSQL share the counters and recognise each other\'s device cookies', async () => {
+  const db = await postgres.create();
+  const port = await freePort();
+  const common = {
+    databaseUrl: db.url, secret: clusterSecret(), issuer: `http://127.0.0.1:${port}`,
+    overrides: { trustProxy: ['127.0.0.1'], clients: [serviceClient, webClient], users, clientAuth: { maxFailuresPerClient: 3, window: 60 }, login: { maxFailuresPerAccount: 3, window: 60 } },
+  };
+  const A = await startInstance({ ...common, port });
+  const B = await startInstance(common);
+  try {
+    const svc = (node: { url: string }, ip: string, secret: string) => postForm(`${node.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', secret), ...from(ip) });
+    for (let i = 0; i < 3; i++) assert.equal((await svc(A, '203.0.113.70', 'wrong-secret-xxxxxxxxxxxxx')).status, 401);
+    await waitFor(async () => (await svc(B, '203.0.113.70', SERVICE_SECRET)).status === 429, 3000, 100);
+    await assertThrottled(await svc(B, '203.0.113.70', SERVICE_SECRET));
+    assert.equal((await svc(B, '198.51.100.70', SERVICE_SECRET)).status, 200);
+
+    // Signed in on A; the attacker at the same address exhausts the account's limit on B; B lets the browser in.
+    const owner = new Browser(A.url, '192.0.2.70');
+    assert.equal((await owner.signIn('alice', pw('alice'))).status, 303);
+    const attacker = new Browser(B.url, '192.0.2.70', A.url);
+    for (let i = 0; i < 3; i++) assert.equal((await attacker.signIn('alice', `bad-${i}-password`)).status, 401);
+    await assertThrottled(await new Browser(A.url, '192.0.2.70').signIn('alice', pw('alice')));
+    const onB = new Browser(B.url, '192.0.2.70', A.url);
+    onB.agent.cookies.set('tessera-device', owner.agent.cookies.get('tessera-device')!);
+    assert.equal((await onB.signIn('alice', pw('alice'))).status, 303);
+  } finally {
+    await A.stop();
+    await B.stop();
+    await db.drop();
   }
 });

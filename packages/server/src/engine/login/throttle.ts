@@ -48,6 +48,8 @@ export class FailureCounters {
     private readonly now: () => number,
     /** Namespaces the counters, so client-authentication failures do not share login's. */
     private readonly prefix = '',
+    /** How long an under-the-limit answer is reused (0: read every time). */
+    private readonly okCacheMs = OK_CACHE_MS,
   ) {}
 
   /** Seconds until every key of `limits` is under its limit again; 0 when none is at its limit. */
@@ -60,8 +62,10 @@ export class FailureCounters {
       if ((this.#okUntil.get(key) ?? 0) > nowMs) continue;
       const row = await this.store.get(key);
       if (!row || row.failures < max || row.windowStart + this.window <= now) {
-        if (this.#okUntil.size >= OK_CACHE_MAX) this.#okUntil.clear();
-        this.#okUntil.set(key, nowMs + OK_CACHE_MS);
+        if (this.okCacheMs > 0) {
+          if (this.#okUntil.size >= OK_CACHE_MAX) this.#okUntil.clear();
+          this.#okUntil.set(key, nowMs + this.okCacheMs);
+        }
         continue;
       }
       wait = Math.max(wait, row.windowStart + this.window - now);
@@ -168,7 +172,8 @@ export class LoginThrottle {
     private readonly now: () => number,
     private readonly box: SecretBox,
   ) {
-    this.#counters = new FailureCounters(store, settings.window, now);
+    // No cached answers: sign-in is not a hot path, and every instance must see a limit at once.
+    this.#counters = new FailureCounters(store, settings.window, now, '', 0);
   }
 
   /** Decides whether (and after which delay) an attempt for `account` from `ip` is checked at all. */
