@@ -91,6 +91,9 @@ async function main(): Promise<void> {
         { username: 'alice', password: creds.alicePassword, name: 'Alice', email: 'alice@example.com', emailVerified: true, roles: ['user'] },
         { username: 'admin', password: creds.adminPassword, name: 'Ada Admin', email: 'admin@example.com', emailVerified: true, roles: ['user', 'admin'] },
       ],
+      // Strict rotation: the web client's "Reuse old refresh token" replays a spent token at once, which
+      // the default retry window (10 s, for racing tabs) would answer. See README "Refresh-token retry window".
+      refreshTokens: { graceSeconds: 0 },
     },
   });
   const tessera = await createTessera(config);

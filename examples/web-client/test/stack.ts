@@ -43,6 +43,8 @@ export async function startStack(): Promise<Stack> {
       { id: 'orders-api', type: 'confidential', secret: RS_SECRET, grants: ['client_credentials'], scopes: [], audience: ordersApi, permissions: ['introspect'] },
     ],
     users,
+    // As in scripts/demo.ts: strict rotation, so replaying a spent token at once shows reuse detection.
+    refreshTokens: { graceSeconds: 0 },
   });
   const apps: FastifyInstance[] = [];
   try {

@@ -14,7 +14,8 @@ import { Revoker } from './engine/revocation/revoker.js';
 import { AuthorizationFlow } from './engine/authorize/flow.js';
 import { SessionManager } from './engine/sessions/session-manager.js';
 import { Csrf } from './engine/sessions/csrf.js';
-import { LoginThrottle } from './engine/login/throttle.js';
+import { CallerThrottle, FailureCounters, LoginThrottle } from './engine/login/throttle.js';
+import { ClientAuthThrottle } from './engine/client-auth/throttled.js';
 import { warmPasswordHasher } from './engine/users/password.js';
 import { Cookies } from './http/cookies.js';
 import { applyConfigUsers } from './users-from-config.js';
@@ -92,7 +93,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       if (Array.isArray(payload)) hub.publish(payload.filter(isDenied));
     });
     messenger.subscribe('keys', () => void keyring.reload().catch((e: unknown) => log.warn({ err: e }, 'key reload failed')));
-    const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
+    const throttle = new LoginThrottle(stores.loginAttempts, config.login, now, box);
     const ctx: EngineContext = {
       config,
       stores,
@@ -103,8 +104,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         metrics.revocations.inc({ reason }, added.length);
         messenger.publish('revoked', added);
       }),
-      introspectionThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxUnknownIntrospections, maxFailuresPerIp: config.clientAuth.maxUnknownIntrospections * 10, window: config.clientAuth.window }, now, 'introspect:'),
-      clientAuthThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxFailuresPerClient, maxFailuresPerIp: config.clientAuth.maxFailuresPerIp, window: config.clientAuth.window }, now, 'client:'),
+      introspectionThrottle: new CallerThrottle(
+        new FailureCounters(stores.loginAttempts, config.clientAuth.window, now, 'introspect:'),
+        { maxPerCaller: config.clientAuth.maxUnknownIntrospections, maxPerSource: config.clientAuth.maxUnknownIntrospections * 10 },
+      ),
+      clientAuthThrottle: new ClientAuthThrottle(new FailureCounters(stores.loginAttempts, config.clientAuth.window, now, 'client:'), config.clientAuth),
       audit,
     };
 
@@ -174,7 +178,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     timers.push(setInterval(() => {
       Promise.all([
         sessions.purgeExpired(),
-        throttle.purgeExpired(),
+        throttle.purgeExpired(Math.max(config.login.window, config.clientAuth.window)),
         stores.interactions.purgeExpired(now()),
         stores.codes.purgeExpired(now()),
         stores.refreshTokens.purgeExpired(now()),

@@ -20,13 +20,16 @@ interface Tokens { access_token: string; refresh_token: string; scope: string }
 describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
   let s: Running;
   let g: Running;
+  let strict: Running;
   before(async () => {
     s = await startServer({ clients: [serviceClient, legacy, other, ordersRs], users });
     g = await startServer({ clients: [graceful], users, refreshTokens: { graceSeconds: 10 } });
+    strict = await startServer({ clients: [legacy], users, refreshTokens: { graceSeconds: 0 } });
   });
   after(async () => {
     await s.dispose();
     await g.dispose();
+    await strict.dispose();
   });
 
   const as = (id: string, secret: string) => ({ authorization: basic(id, secret) });
@@ -83,17 +86,17 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
     assert.deepEqual(await introspect(t1.access_token), { active: false });
   });
 
-  test('grace window: a confidential client may retry once within it; the lost successor is revoked', async () => {
+  test('retry window: a retry within it gets the same successor, which stays valid; after the successor is used it is reuse', async () => {
     const G = () => as('graceful', graceful.secret);
     const t0 = await login('alice', G(), undefined, g);
     const lost = (await (await refresh(t0.refresh_token, G(), {}, g)).json()) as Tokens;
     const retry = await refresh(t0.refresh_token, G(), {}, g);
     assert.equal(retry.status, 200, 'the retry inside the window succeeds');
     const t1 = (await retry.json()) as Tokens;
-    assert.equal(await errorOf(await refresh(lost.refresh_token, G(), {}, g)), 'invalid_grant', 'the successor the client lost is revoked');
+    assert.equal(t1.refresh_token, lost.refresh_token, 'the same successor: no second branch');
     const t2 = (await (await refresh(t1.refresh_token, G(), {}, g)).json()) as Tokens;
     const again = await refresh(t0.refresh_token, G(), {}, g);
-    assert.equal(await errorOf(again), 'invalid_grant', 'a second retry is reuse');
+    assert.equal(await errorOf(again), 'invalid_grant', 'once the successor moved on, a retry is reuse');
     assert.equal(await errorOf(await refresh(t2.refresh_token, G(), {}, g)), 'invalid_grant', 'and reuse revoked the family');
   });
 
@@ -106,19 +109,20 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
     assert.equal(await errorOf(await refresh(t2.refresh_token, G(), {}, g)), 'invalid_grant', 'reuse revoked the family');
   });
 
-  test('concurrent refreshes of one token: at most one success', async () => {
-    const t0 = await login();
-    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t0.refresh_token)));
+  test('concurrent refreshes of one token with graceSeconds 0 (strict): at most one success', async () => {
+    const t0 = await login('alice', L(), undefined, strict);
+    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t0.refresh_token, L(), {}, strict)));
     const ok = results.filter((r) => r.status === 200);
     assert.ok(ok.length <= 1, `${ok.length} successes`);
     for (const r of results) if (r.status !== 200) assert.equal(await errorOf(r), 'invalid_grant');
   });
 
-  test('with a grace window, concurrent refreshes give at most one success plus the one allowed retry', async () => {
-    const G = () => as('graceful', graceful.secret);
-    const t0 = await login('alice', G(), undefined, g);
-    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t0.refresh_token, G(), {}, g)));
-    assert.ok(results.filter((r) => r.status === 200).length <= 2);
+  test('with the default retry window, concurrent refreshes all get the one successor', async () => {
+    const t0 = await login();
+    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(t0.refresh_token)));
+    assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
+    const successors = new Set(((await Promise.all(results.map((r) => r.json()))) as Tokens[]).map((t) => t.refresh_token));
+    assert.equal(successors.size, 1);
   });
 
   test('another client\'s refresh token: invalid_grant, and it stays valid for its owner', async () => {

@@ -19,6 +19,10 @@ export function authSettings(cfg: RawConfig, seconds: Seconds): Pick<Config, 'us
       maxFailuresPerAccount: cfg.login?.maxFailuresPerAccount ?? 5,
       maxFailuresPerIp: cfg.login?.maxFailuresPerIp ?? 50,
       window: seconds(cfg.login?.window ?? '15m'),
+      // README "Throttling model": twice one source's budget before strangers to the account are slowed.
+      slowDownAfter: cfg.login?.slowDownAfter ?? 10,
+      maxDelay: seconds(cfg.login?.maxDelay ?? '2s'),
+      deviceCookieTtl: seconds(cfg.login?.deviceCookieTtl ?? '30d'),
     },
     // RFC 6749 §4.1.2 / SECURITY-CHECKLIST B8: single use, ≤10 min, 60 s by default.
     codeTtl: seconds(cfg.tokens.codeTtl ?? 60),
@@ -35,6 +39,9 @@ export function authProblems(cfg: RawConfig, production: boolean, seconds: Secon
   if (cfg.sessions?.ttl !== undefined && cfg.sessions.idleTtl !== undefined && seconds(cfg.sessions.idleTtl) > seconds(cfg.sessions.ttl)) {
     out.push('sessions.idleTtl: exceeds sessions.ttl');
   }
+  if (cfg.login?.maxDelay !== undefined && seconds(cfg.login.maxDelay) > 30) out.push('login.maxDelay: at most 30 seconds');
+  // Browsers keep a cookie at most 400 days (RFC 6265bis §5.5).
+  if (cfg.login?.deviceCookieTtl !== undefined && seconds(cfg.login.deviceCookieTtl) > 400 * 86400) out.push('login.deviceCookieTtl: at most 400 days');
 
   cfg.clients.forEach((c, i) => {
     (c.postLogoutRedirectUris ?? []).forEach((u, j) => {

@@ -87,7 +87,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     refreshTokens: {
       idleTtl: seconds(cfg.refreshTokens?.idleTtl ?? '14d'),
       absoluteTtl: seconds(cfg.refreshTokens?.absoluteTtl ?? '90d'),
-      graceSeconds: cfg.refreshTokens?.graceSeconds ?? 0,
+      // The retry window for a just-rotated token (several tabs, a lost response): README "Refresh-token retry window".
+      graceSeconds: cfg.refreshTokens?.graceSeconds ?? 10,
     },
     clientAuth: {
       maxFailuresPerClient: cfg.clientAuth?.maxFailuresPerClient ?? 20,

@@ -86,14 +86,14 @@ export const ConfigSchema = Type.Object(
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
     users: Type.Optional(Type.Array(UserConfigSchema, { maxItems: 10000 })),
-    /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime, retry grace for confidential clients. */
+    /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime; retry window after a rotation (0 = strict). */
     refreshTokens: Type.Optional(
       Type.Object(
         { idleTtl: Type.Optional(Duration), absoluteTtl: Type.Optional(Duration), graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })) },
         { additionalProperties: false },
       ),
     ),
-    /** Client-authentication throttling (RFC 6819 §5.1.4.2.3): failures per client id and per IP in one window. */
+    /** Client-authentication throttling (RFC 6819 §5.1.4.2.3): failures per client id + source and per source in one window. */
     clientAuth: Type.Optional(
       Type.Object(
         {
@@ -108,13 +108,19 @@ export const ConfigSchema = Type.Object(
     ),
     /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
     sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
-    /** Login throttling: failures allowed per account and per client IP within one window. */
+    /**
+     * Login throttling (README "Throttling model"): failures per account from one source and per source
+     * within one window (then 429); per account from all sources only a slowdown; device cookies.
+     */
     login: Type.Optional(
       Type.Object(
         {
           maxFailuresPerAccount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           window: Type.Optional(Duration),
+          slowDownAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          maxDelay: Type.Optional(Duration),
+          deviceCookieTtl: Type.Optional(Duration),
         },
         { additionalProperties: false },
       ),
@@ -134,7 +140,7 @@ export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 
   tokens: { accessTokenTtl: number; maxAccessTokenTtl: number; codeTtl: number; idTokenTtl: number };
   users: UserConfig[];
   sessions: { ttl: number; idleTtl: number };
-  login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number };
+  login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number; slowDownAfter: number; maxDelay: number; deviceCookieTtl: number };
   refreshTokens: { idleTtl: number; absoluteTtl: number; graceSeconds: number };
   clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; maxUnknownIntrospections: number; window: number };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };

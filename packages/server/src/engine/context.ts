@@ -3,7 +3,8 @@ import type { Stores } from '../storage/stores.js';
 import type { Keyring } from './keys/keyring.js';
 import type { SecretBox } from './keys/secret-box.js';
 import type { AuditLog, Revoker } from './revocation/revoker.js';
-import type { LoginThrottle } from './login/throttle.js';
+import type { CallerThrottle } from './login/throttle.js';
+import type { ClientAuthThrottle } from './client-auth/throttled.js';
 
 /** What protocol code may use: wired once in the composition root (server.ts). */
 export interface EngineContext {
@@ -12,10 +13,10 @@ export interface EngineContext {
   keyring: Keyring;
   box: SecretBox;
   revoker: Revoker;
-  /** Failed client authentications per client id and IP (C7). */
-  clientAuthThrottle: LoginThrottle;
+  /** Failed client authentications per source and per client id + source (C7). */
+  clientAuthThrottle: ClientAuthThrottle;
   /** Introspections of unknown tokens per calling client (H7: token scanning). */
-  introspectionThrottle: LoginThrottle;
+  introspectionThrottle: CallerThrottle;
   /** Security events for the operator (J6): reuse detected, families revoked. Never tokens. */
   audit: AuditLog;
   now(): number;

@@ -238,6 +238,7 @@ export interface RefreshToken {
   createdAt: number;
   expiresAt: number;
   rotatedAt: number | undefined;
+  /** Whether a retry within the window was answered for this token. */
   graceUsed: boolean;
   revokedAt: number | undefined;
 }
@@ -250,11 +251,12 @@ export interface RefreshTokenStore {
   find(tokenHash: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined>;
   /**
    * Atomically replaces `oldHash` by `next` (DESIGN.md §5: one conditional UPDATE, so of N concurrent
-   * rotations one wins). `graceSeconds` > 0 lets one retry of a just-rotated token through: the
-   * successor issued before is revoked and `next` replaces it ('grace'). 'lost' means reuse.
-   * `issued` (the access token minted for this refresh) is recorded in the same transaction.
+   * rotations one wins, 'rotated'). With `retryWindow` > 0, a token rotated at most that many seconds
+   * ago is let through again ('grace') when `next` — its one successor, derived from it — is already
+   * stored and still unused: nothing is inserted, the caller hands out that same successor. 'lost'
+   * means reuse. `issued` (the access token minted for this refresh) is recorded in the same transaction.
    */
-  rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number, issued?: IssuedAccessToken): Promise<RotateOutcome>;
+  rotate(oldHash: string, next: RefreshToken, now: number, retryWindow: number, issued?: IssuedAccessToken): Promise<RotateOutcome>;
   /** Revokes the family (every token in it); false when it was already revoked. */
   revokeFamily(familyId: string, now: number, reason: string): Promise<boolean>;
   /** Live families of a browser session, or of a user (all sessions). */

@@ -10,7 +10,8 @@ const MAX_USERNAME = 254;
 
 /**
  * Legacy `grant_type=password` (RFC 6749 §4.3; removed by OAuth 2.1, RFC 9700 §2.4). Only for clients
- * that list it (E1); throttled per account and per IP like the login page (E2); unknown user and wrong
+ * that list it (E1); throttled like the login page (E2; per source, per account + source, a bounded
+ * slowdown per account; there is no device cookie here); unknown user and wrong
  * password are the same `invalid_grant`; scope capped by the client's (E3). Responses carry
  * `Deprecation` so operators can see who still uses it.
  */

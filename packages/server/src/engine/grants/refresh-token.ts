@@ -1,6 +1,6 @@
 import { InvalidGrant, InvalidRequest, InvalidScope, parseScope } from '@tessera/protocol';
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
-import { newRefreshToken } from '../tokens/refresh-token.js';
+import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { mintAccessToken } from '../tokens/access-token.js';
 import { audienceFor } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
@@ -10,8 +10,14 @@ const INVALID = 'the refresh token is invalid, expired or revoked';
 /**
  * `grant_type=refresh_token` (RFC 6749 §6; RFC 9700 §4.14.2; OAuth 2.1 §4.3). Every use rotates the
  * token in one atomic update; presenting a token that was already rotated is reuse: the whole family
- * is revoked, its newest refresh token and its live access tokens included. Confidential clients may get
- * a short grace window for one retry of a response they lost (FAPI 2.0 SP §5.3.2.1).
+ * is revoked, its newest refresh token and its live access tokens included.
+ *
+ * Retry window (`refreshTokens.graceSeconds`, default 10 s, 0 = strict): the same token presented again
+ * by its own client within that many seconds of its rotation — a second browser tab racing the first, or
+ * a retry of a lost response (FAPI 2.0 SP §5.3.2.1) — is answered with the same successor the first
+ * request got (it is derived from the presented token, see successorRefreshToken) and a new access
+ * token of the family, as long as that successor has not itself been used. No second live branch is
+ * ever made; later, or after the successor moved on, it is reuse as before.
  */
 export const refreshToken: GrantHandler = {
   grantType: 'refresh_token',
@@ -37,8 +43,9 @@ export const refreshToken: GrantHandler = {
     const user = await ctx.stores.users.get(family.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
-    const grace = req.client.type === 'confidential' ? ctx.config.refreshTokens.graceSeconds : 0;
-    if (token.rotatedAt === undefined || grace > 0) {
+    // The retry window applies to every client type: public clients (SPAs in several tabs) race the most.
+    const window = ctx.config.refreshTokens.graceSeconds;
+    if (token.rotatedAt === undefined || (window > 0 && token.rotatedAt >= now - window)) {
       // The access token is minted first so the rotation and its record commit together; a request that
       // then loses the race never returns it.
       const audience = audienceFor(req.client, family.resources, ctx.config.issuer);
@@ -48,9 +55,9 @@ export const refreshToken: GrantHandler = {
         issuer: ctx.config.issuer, subject: user.sub, clientId: req.client.id, audience, scopes, ttl, now,
         roles: user.roles, authTime: family.authTime, sid: family.sid,
       });
-      const next = newRefreshToken(family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
+      const next = successorRefreshToken(ctx.box, value, family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
       const issued = { jti: at.jti, familyId: family.familyId, sid: family.sid, sub: user.sub, clientId: req.client.id, expiresAt: at.exp };
-      const outcome = await ctx.stores.refreshTokens.rotate(token.tokenHash, next.row, now, grace, issued);
+      const outcome = await ctx.stores.refreshTokens.rotate(token.tokenHash, next.row, now, window, issued);
       if (outcome !== 'lost') {
         return {
           access_token: at.token,

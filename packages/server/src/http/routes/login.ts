@@ -10,8 +10,9 @@ import { interactionPost } from './interaction-post.js';
 
 /**
  * The sign-in page of a pending authorization request. POST checks origin and CSRF token, then the
- * password (throttled per account and IP: 429 + Retry-After), starts a new session (fresh id: no
- * fixation) and answers 303 back to the authorization flow (A12).
+ * password (throttled per source and per account + source: 429 + Retry-After; a browser that signed
+ * in to the account before passes with its device cookie), starts a new session (fresh id: no
+ * fixation), renews the device cookie and answers 303 back to the authorization flow (A12).
  */
 export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: EngineContext): void {
   const page = (reply: FastifyReply, p: PendingInteraction, browser: string, session: string | undefined, extra: { status?: number; error?: string; username?: string }) =>
@@ -41,7 +42,7 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
     }
     let user;
     try {
-      user = await authenticateUser(username, password, request.ip, ctx.stores.users, deps.throttle);
+      user = await authenticateUser(username, password, request.ip, ctx.stores.users, deps.throttle, deps.cookies.device(request));
     } catch (e) {
       if (e instanceof InvalidCredentials) return page(reply, p, browser, session, { status: 401, error: e.message, username });
       if (e instanceof TooManyRequests) {
@@ -51,6 +52,8 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
       }
       throw e;
     }
+    // OWASP device cookie: this browser is now known for this account (README "Throttling model").
+    deps.cookies.setDevice(reply, deps.throttle.deviceCookie(user.sub, deps.cookies.device(request)), ctx.config.login.deviceCookieTtl);
     const created = await deps.sessions.create(user.sub, session);
     deps.cookies.setSession(reply, created.cookie, created.maxAge);
     await deps.flow.loggedIn(p, user);

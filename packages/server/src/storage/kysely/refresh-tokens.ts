@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, RefreshFamiliesTable, RefreshTokensTable } from '../schema.js';
 import { issuedRow } from './revocations.js';
 import type { IssuedAccessToken, RefreshFamily, RefreshToken, RefreshTokenStore, RotateOutcome } from '../stores.js';
@@ -25,7 +25,7 @@ function toToken(r: Selectable<RefreshTokensTable>): RefreshToken {
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
     rotatedAt: r.rotated_at === null ? undefined : Number(r.rotated_at),
-    graceUsed: r.grace_used === 1,
+    graceUsed: Number(r.grace_used) > 0,
     revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
   };
 }
@@ -86,9 +86,9 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
     };
   }
 
-  async rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number, issued?: IssuedAccessToken): Promise<RotateOutcome> {
+  async rotate(oldHash: string, next: RefreshToken, now: number, retryWindow: number, issued?: IssuedAccessToken): Promise<RotateOutcome> {
     return this.db.transaction().execute(async (tx) => {
-      const outcome = await rotateIn(tx, oldHash, next, now, graceSeconds);
+      const outcome = await rotateIn(tx, oldHash, next, now, retryWindow);
       // The access token minted for this refresh is recorded in the same commit (one fewer on the hot path).
       if (outcome !== 'lost' && issued) await tx.insertInto('issued_access_tokens').values(issuedRow(issued)).execute();
       return outcome;
@@ -126,8 +126,11 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
   }
 }
 
+/** Retries answered per token within its window (several tabs at once); past it, one more is reuse. */
+const MAX_RETRIES = 20;
+
 /** Rotation proper, inside the caller's transaction (see RefreshTokenStore.rotate). */
-async function rotateIn(tx: Transaction<Database>, oldHash: string, next: RefreshToken, now: number, graceSeconds: number): Promise<RotateOutcome> {
+async function rotateIn(tx: Transaction<Database>, oldHash: string, next: RefreshToken, now: number, retryWindow: number): Promise<RotateOutcome> {
   const won = await tx
     .updateTable('refresh_tokens')
     .set({ rotated_at: now })
@@ -139,37 +142,27 @@ async function rotateIn(tx: Transaction<Database>, oldHash: string, next: Refres
     await tx.insertInto('refresh_tokens').values(tokenRow(next)).execute();
     return 'rotated';
   }
-  if (graceSeconds <= 0) return 'lost';
-  // One retry inside the grace window, and only while the successor has not been used: the client
-  // evidently never received it, so it is revoked and replaced.
-  const old = await tx.selectFrom('refresh_tokens').select('rotated_at').where('token_hash', '=', oldHash).executeTakeFirst();
-  if (!old || old.rotated_at === null) return 'lost';
-  const successorUsed = await tx
-    .selectFrom('refresh_tokens')
-    .select('token_hash')
-    .where('family_id', '=', next.familyId)
-    .where('token_hash', '!=', oldHash)
-    .where('created_at', '>=', old.rotated_at)
-    .where('rotated_at', 'is not', null)
-    .executeTakeFirst();
-  if (successorUsed) return 'lost';
+  if (retryWindow <= 0) return 'lost';
+  // A retry: the old token was rotated at most `retryWindow` seconds ago (counted, at most MAX_RETRIES)...
   const retry = await tx
     .updateTable('refresh_tokens')
-    .set({ grace_used: 1 })
+    .set({ grace_used: sql<number>`grace_used + 1` })
     .where('token_hash', '=', oldHash)
-    .where('grace_used', '=', 0)
     .where('revoked_at', 'is', null)
-    .where('rotated_at', '>=', now - graceSeconds)
+    .where('rotated_at', '>=', now - retryWindow)
+    .where('grace_used', '<', MAX_RETRIES)
     .executeTakeFirst();
   if (Number(retry.numUpdatedRows) !== 1) return 'lost';
-  await tx
+  // ...and its successor (`next` is derived from the old token, so it is the same row the winner made) is
+  // still the family's live token. The no-op UPDATE locks that row (PostgreSQL): a concurrent rotation of
+  // the successor waits for this commit instead of racing it.
+  const live = await tx
     .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
+    .set({ grace_used: sql<number>`grace_used` })
+    .where('token_hash', '=', next.tokenHash)
     .where('family_id', '=', next.familyId)
     .where('rotated_at', 'is', null)
     .where('revoked_at', 'is', null)
-    .where('token_hash', '!=', oldHash)
-    .execute();
-  await tx.insertInto('refresh_tokens').values(tokenRow(next)).execute();
-  return 'grace';
+    .executeTakeFirst();
+  return Number(live.numUpdatedRows) === 1 ? 'grace' : 'lost';
 }
