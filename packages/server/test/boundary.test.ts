@@ -4,6 +4,8 @@ import { basic, postForm, SERVICE_SECRET, serviceClient, startServer, type Runni
 import { Agent, alice, authParams, hidden, pkce, spaClient, users, webClient } from './oidc-helpers.ts';
 import pg from 'pg';
 import { toOAuthError } from '../src/http/errors.ts';
+import { isCleanText } from '../src/engine/params.ts';
+import { parseForm, parseFormBytes } from '../src/http/form.ts';
 import { backends, PG_URL, type TestDatabase } from './support/backends.ts';
 
 /**
@@ -242,4 +244,17 @@ test('defence in depth: PostgreSQL\'s own encoding error (22021) translates to 4
   const e = toOAuthError(err);
   assert.equal(e.status, 400);
   assert.equal(e.error, 'invalid_request');
+});
+
+test('isCleanText and the form parser: NUL and unpaired surrogates out, everything else in', () => {
+  for (const ok of ['', 'abc', 'ü€😀', 'a\u0001b', '\uD83D\uDE00']) assert.equal(isCleanText(ok), true, JSON.stringify(ok));
+  for (const bad of ['\0', 'a\0', '\uD800', 'a\uDC00b', '\uDE00\uD83D', '\uD83D']) assert.equal(isCleanText(bad), false, JSON.stringify(bad));
+  assert.deepEqual({ ...parseForm('a=%C3%BC&b=%F0%9F%98%80') }, { a: 'ü', b: '😀' });
+  assert.throws(() => parseForm('a=%00'), /NUL/);
+  assert.throws(() => parseForm('a=%ED%A0%80'), /not valid UTF-8/);
+  assert.throws(() => parseForm('q=%00', 'the query string'), /the query string/);
+  assert.deepEqual({ ...parseFormBytes(Buffer.from('a=\u00fc'), 'application/x-www-form-urlencoded') }, { a: 'ü' }, 'raw UTF-8 bytes');
+  assert.throws(() => parseFormBytes(Buffer.from([0x61, 0x3d, 0xed, 0xa0, 0x80]), undefined), /not valid UTF-8/, 'raw encoded surrogate');
+  assert.throws(() => parseFormBytes(Buffer.from('a=\u00fc'), 'application/x-www-form-urlencoded; charset=us-ascii'), /US-ASCII/);
+  assert.throws(() => parseFormBytes(Buffer.from('a=b'), 'application/x-www-form-urlencoded; charset=Shift_JIS'), /UTF-8/);
 });
