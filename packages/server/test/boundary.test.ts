@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { basic, postForm, SERVICE_SECRET, serviceClient, startServer, type Running } from './helpers.ts';
 import { Agent, alice, authParams, hidden, pkce, spaClient, users, webClient } from './oidc-helpers.ts';
 import pg from 'pg';
@@ -100,7 +101,10 @@ for (const backend of backends) {
       });
 
       test('/userinfo and the revocation feed: 400 invalid_request', async () => {
-        await expectJsonError(await postForm(`${s.url}/userinfo`, 'access_token=a%00b'), 400, 'invalid_request');
+        const userinfo = await postForm(`${s.url}/userinfo`, 'access_token=a%00b');
+        assert.match(userinfo.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_request"/, 'RFC 6750 §3');
+        await expectJsonError(userinfo, 400, 'invalid_request');
+        await expectJsonError(await fetch(`${s.url}/userinfo?x=%00`, { headers: { authorization: 'Bearer abc' } }), 400, 'invalid_request');
         await expectJsonError(await fetch(`${s.url}/revocations?since=1%00`, { headers: RS }), 400, 'invalid_request');
         await expectJsonError(await fetch(`${s.url}/revocations?client_id=a%00b`, { headers: RS }), 400, 'invalid_request');
         await expectJsonError(await fetch(`${s.url}/revocations/stream?since=%00`, { headers: RS }), 400, 'invalid_request');
@@ -132,6 +136,31 @@ for (const backend of backends) {
         // Other applications' cookies on the same host are not ours to judge.
         const res = await fetch(`${s.url}/authorize?${authParams(challenge)}`, { redirect: 'manual', headers: { cookie: 'someone-else=a%00b' } });
         assert.equal(res.status, 303);
+      });
+
+      test('raw NUL and non-ASCII bytes in credential headers: a 4xx from the HTTP layer or us, never a 500', async () => {
+        const u = new URL(s.url);
+        const send = (head: Buffer) => new Promise<number>((resolve, reject) => {
+          // No half-close: the server answers (Connection: close) and then ends the connection itself.
+          const sock = connect(Number(u.port), u.hostname, () => sock.write(Buffer.concat([head, Buffer.from('\r\n\r\n')])));
+          let got = '';
+          sock.on('data', (d) => (got += d.toString('latin1')));
+          sock.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)));
+          sock.on('error', reject);
+        });
+        const heads = [
+          ['POST /token HTTP/1.1', 'Authorization: Basic ', [0xff, 0xfe]],
+          ['POST /token HTTP/1.1', 'Authorization: Basic abc', [0x00]],
+          ['GET /userinfo HTTP/1.1', 'Authorization: Bearer abc', [0xff]],
+          ['GET /userinfo HTTP/1.1', 'Authorization: Bearer abc', [0x00]],
+          ['GET /revocations HTTP/1.1', 'Authorization: Basic ', [0xc3, 0x28]],
+          ['GET /authorize?client_id=webapp HTTP/1.1', 'Cookie: tessera-browser=', [0xff]],
+        ] as const;
+        for (const [line, header, bytes] of heads) {
+          const head = Buffer.concat([Buffer.from(`${line}\r\nHost: ${u.host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n${header}`), Buffer.from(bytes)]);
+          const status = await send(head);
+          assert.ok(status >= 400 && status < 500, `${line} ${header}…: ${status}`);
+        }
       });
 
       test('the server is unharmed afterwards', async () => {
