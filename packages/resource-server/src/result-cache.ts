@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { AuthResult } from './claims.js';
 
 interface Entry {
@@ -8,35 +9,40 @@ interface Entry {
 }
 
 /**
- * Bounded LRU of verified results keyed by the *whole* token string (header, payload and signature),
- * so two tokens that differ only in their signature can never share an entry.
+ * Bounded LRU (`lru-cache`) of verified results keyed by the *whole* token string (header, payload
+ * and signature), so two tokens that differ only in their signature can never share an entry. Expiry
+ * is judged against the caller's clock (`exp` of the token), not a TTL of the cache's own.
  */
 export class ResultCache {
-  private readonly map = new Map<string, Entry>();
-  constructor(private readonly max: number) {}
+  private readonly lru: LRUCache<string, Entry> | undefined;
+  constructor(max: number) {
+    // lru-cache needs a positive bound; 0 means no caching at all.
+    this.lru = max > 0 ? new LRUCache<string, Entry>({ max }) : undefined;
+  }
 
   get(token: string, nowMs: number): Entry | undefined {
-    const e = this.map.get(token);
+    const e = this.lru?.get(token);
     if (!e) return undefined;
-    this.map.delete(token);
-    if (nowMs >= e.expiresAt) return undefined;
-    this.map.set(token, e);
+    if (nowMs >= e.expiresAt) {
+      this.lru!.delete(token);
+      return undefined;
+    }
     return e;
   }
 
   set(token: string, entry: Entry): void {
-    if (this.max === 0) return;
-    this.map.delete(token);
-    this.map.set(token, entry);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    this.lru?.set(token, entry);
   }
 
   /** Drops every entry for a revoked `jti` (revocations are rare; a scan is fine). */
   dropJti(jti: string): void {
-    for (const [k, e] of this.map) if (e.jti === jti) this.map.delete(k);
+    if (!this.lru) return;
+    const keys: string[] = [];
+    for (const [k, e] of this.lru.entries()) if (e.jti === jti) keys.push(k);
+    for (const k of keys) this.lru.delete(k);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.lru?.size ?? 0;
   }
 }

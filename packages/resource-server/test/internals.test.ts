@@ -72,10 +72,21 @@ test('SseParser handles split chunks, CRLF/CR/LF, comments, multi-line data and 
   assert.deepEqual(p.push('ed\ndata: {"jti":"a"}\r'), []);
   assert.deepEqual(p.push('\n\r\n'), [{ type: 'revoked', data: '{"jti":"a"}', id: '1' }]);
   assert.deepEqual(p.push('data:x\rdata: y\r\r'), [], 'a trailing CR might be half of CRLF');
-  assert.deepEqual(p.push('id: 2\n\n:keepalive\n\ndata: z\n\n'), [
+  // eventsource-parser reports ids with events only: an id-only block (which Tessera never sends) does
+  // not move the last event ID; an event without an id of its own carries the last one.
+  assert.deepEqual(p.push(':keepalive\n\ndata: z\n\nid: 2\ndata: w\n\nid: bad\0\ndata: v\n\n'), [
     { type: 'message', data: 'x\ny', id: '1' },
-    { type: 'message', data: 'z', id: '2' },
+    { type: 'message', data: 'z', id: '1' },
+    { type: 'message', data: 'w', id: '2' },
+    { type: 'message', data: 'v', id: '2' },
   ]);
+});
+
+test('SseParser throws on an event that never ends (bounded buffer), so the feed reconnects', () => {
+  const p = new SseParser();
+  assert.throws(() => {
+    for (let i = 0; i < 20; i++) p.push(`data: ${'x'.repeat(100_000)}\n`);
+  }, /max buffer size/);
 });
 
 test('ResultCache is bounded, LRU, keyed by the whole token and never serves past expiresAt', () => {

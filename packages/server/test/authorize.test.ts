@@ -3,16 +3,24 @@ import assert from 'node:assert/strict';
 import type { Running } from './helpers.ts';
 import { Agent, alice, authParams, authorize, pkce, REDIRECT, startOidcServer, webClient, spaClient } from './oidc-helpers.ts';
 import { serviceClient } from './helpers.ts';
+import { backends, type TestDatabase } from './support/backends.ts';
 
 /** Issue 3 §2: the authorization endpoint, every rule at its HTTP surface (SECURITY-CHECKLIST A, B). */
-let s: Running;
-const { challenge } = pkce();
 const ccApp = { id: 'ccapp', name: 'CC only', type: 'confidential' as const, secret: 'ccapp-secret-0123456789abcdef', grants: ['client_credentials'], redirectUris: ['https://cc.example/cb'] };
 
+// On both backends: malformed input must be an error page on PostgreSQL as on SQLite (issue 12 item 2).
+for (const backend of backends) describe(`the authorization endpoint [${backend.name}]`, () => {
+let s: Running;
+let db: TestDatabase;
+const { challenge } = pkce();
 before(async () => {
-  s = await startOidcServer({ clients: [serviceClient, webClient, spaClient, ccApp] });
+  db = await backend.create();
+  s = await startOidcServer({ databaseUrl: db.url, clients: [serviceClient, webClient, spaClient, ccApp] });
 });
-after(() => s.dispose());
+after(async () => {
+  await s.dispose();
+  await db.drop();
+});
 
 function get(query: URLSearchParams | string, headers: Record<string, string> = {}) {
   return fetch(`${s.url}/authorize?${query}`, { redirect: 'manual', headers });
@@ -264,4 +272,5 @@ describe('browser surface headers (A11, A13, A14)', () => {
     assert.doesNotMatch(cookie, /Secure/);
     assert.match(cookie, /Path=\//);
   });
+});
 });

@@ -5,6 +5,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import * as oauth from 'oauth4webapi';
 import { basic, postForm, SERVICE_SECRET, serviceClient, startServer, type Running } from './helpers.ts';
+import { backends, type TestDatabase } from './support/backends.ts';
 
 const CC = { grant_type: 'client_credentials' };
 
@@ -19,10 +20,14 @@ async function expectError(res: Response, status: number, error: string): Promis
   return body;
 }
 
-describe('client credentials grant (RFC 6749 §4.4, RFC 9068)', () => {
+// On both backends: malformed input must be a 4xx on PostgreSQL as on SQLite (issue 12 item 2).
+for (const backend of backends) describe(`client credentials grant (RFC 6749 §4.4, RFC 9068) [${backend.name}]`, () => {
   let s: Running;
+  let db: TestDatabase;
   before(async () => {
+    db = await backend.create();
     s = await startServer({
+      databaseUrl: db.url,
       clients: [
         serviceClient,
         { id: 'weird', secret: 'p@ss:w%rd+with spaces/and=more', grants: ['client_credentials'], scopes: ['a'] },
@@ -30,7 +35,10 @@ describe('client credentials grant (RFC 6749 §4.4, RFC 9068)', () => {
       ],
     });
   });
-  after(() => s.dispose());
+  after(async () => {
+    await s.dispose();
+    await db.drop();
+  });
 
   test('issues an RFC 9068 JWT that jose verifies against the served JWKS', async () => {
     const res = await postForm(`${s.url}/token`, { ...CC, scope: 'orders:read' }, { authorization: basic('svc', SERVICE_SECRET) });

@@ -159,12 +159,17 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
     assert.equal((await refresh(t.refresh_token)).status, 200);
   });
 
-  test('revoke: unknown tokens get 200; another client\'s token is not revoked; client auth required', async () => {
+  test('revoke: unknown tokens get 200; another client\'s token is refused and not revoked; client auth required', async () => {
     assert.equal((await revoke('not-a-token')).status, 200);
     assert.equal((await revoke('A'.repeat(43))).status, 200);
     const t = await login();
-    assert.equal((await revoke(t.refresh_token, as('other', OTHER_SECRET))).status, 200);
-    assert.equal((await revoke(t.access_token, as('other', OTHER_SECRET))).status, 200);
+    // RFC 7009 §2.1: "the request is refused and the client is informed of the error".
+    const foreignRt = await revoke(t.refresh_token, as('other', OTHER_SECRET));
+    assert.equal(foreignRt.status, 400);
+    assert.equal(await errorOf(foreignRt), 'unauthorized_client');
+    const foreignAt = await revoke(t.access_token, as('other', OTHER_SECRET));
+    assert.equal(foreignAt.status, 400);
+    assert.equal(await errorOf(foreignAt), 'unauthorized_client');
     assert.equal((await refresh(t.refresh_token)).status, 200, 'still valid');
     assert.equal((await introspect(t.access_token)).active, true);
     const noAuth = await postForm(`${s.url}/revoke`, { token: t.access_token });
@@ -201,7 +206,7 @@ describe('refresh tokens, revocation, introspection, feed (issue 4)', () => {
 
   test('revocation feed: resource servers only; a revocation arrives on the stream within 1 s', async () => {
     assert.equal((await fetch(`${s.url}/revocations`)).status, 401);
-    assert.equal((await fetch(`${s.url}/revocations`, { headers: L() })).status, 401, 'a client without the introspect permission');
+    assert.equal((await fetch(`${s.url}/revocations`, { headers: L() })).status, 403, 'a client without the introspect permission');
     assert.equal((await fetch(`${s.url}/revocations?since=abc`, { headers: RS() })).status, 400);
     const list = await fetch(`${s.url}/revocations`, { headers: RS() });
     assert.equal(list.status, 200);

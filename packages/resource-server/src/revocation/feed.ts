@@ -117,7 +117,15 @@ export class FeedSubscriber {
         const { value, done } = await reader.read();
         if (done) return;
         idle.reset();
-        for (const ev of parser.push(decoder.decode(value, { stream: true }))) this.event(ev);
+        let events: SseEvent[];
+        try {
+          events = parser.push(decoder.decode(value, { stream: true }));
+        } catch (e) {
+          // A runaway event (over the parser's buffer bound): drop this connection, then reconnect.
+          await reader.cancel().catch(() => {});
+          throw e;
+        }
+        for (const ev of events) this.event(ev);
       }
     } finally {
       idle.dispose();

@@ -1,48 +1,48 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+
 /** One dispatched Server-Sent Event (HTML Living Standard §9.2.6). */
 export interface SseEvent {
   type: string;
   data: string;
-  /** The last event ID seen on the stream so far (the `id:` field). */
+  /** The last event ID seen on the stream so far (the `id:` field of this or an earlier event). */
   id: string | undefined;
 }
 
+/** Bound on an event still being received (Tessera's events are ~100 bytes): a runaway stream is cut off. */
+const MAX_BUFFER = 1024 * 1024;
+
 /**
- * Incremental `text/event-stream` parser (HTML §9.2.6): lines end in CRLF, LF or CR; `:` lines are
- * comments (heartbeats); a blank line dispatches. Chunks may split anywhere.
+ * Incremental `text/event-stream` parsing, by `eventsource-parser` (line endings CRLF/LF/CR, comments,
+ * multi-line data, chunks split anywhere, NUL-bearing ids ignored). This adapter keeps the stream's
+ * last event ID across events, as an EventSource does, for the feed's `Last-Event-ID` resume.
+ * An event larger than `MAX_BUFFER` throws, so the caller drops the connection and reconnects.
  */
 export class SseParser {
-  private buf = '';
-  private data = '';
-  private type = '';
+  private readonly parser: EventSourceParser;
   private lastId: string | undefined;
+  private out: SseEvent[] = [];
+  private failure: Error | undefined;
 
-  push(chunk: string): SseEvent[] {
-    this.buf += chunk;
-    const out: SseEvent[] = [];
-    for (;;) {
-      const i = this.buf.search(/[\r\n]/);
-      if (i < 0 || (this.buf[i] === '\r' && i === this.buf.length - 1)) break;
-      const line = this.buf.slice(0, i);
-      this.buf = this.buf.slice(i + (this.buf[i] === '\r' && this.buf[i + 1] === '\n' ? 2 : 1));
-      const ev = this.line(line);
-      if (ev) out.push(ev);
-    }
-    return out;
+  constructor() {
+    this.parser = createParser({
+      onEvent: (e) => {
+        if (e.id !== undefined) this.lastId = e.id;
+        this.out.push({ type: e.event ?? 'message', data: e.data, id: this.lastId });
+      },
+      onError: (e) => {
+        // Unknown fields and bad `retry` values are ignored, as the standard says; only an overflow ends the stream.
+        if (e.type === 'max-buffer-size-exceeded') this.failure = e;
+      },
+      maxBufferSize: MAX_BUFFER,
+    });
   }
 
-  private line(line: string): SseEvent | undefined {
-    if (line === '') {
-      const ev = this.data === '' ? undefined : { type: this.type || 'message', data: this.data.slice(0, -1), id: this.lastId };
-      this.data = this.type = '';
-      return ev;
-    }
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + (line[colon + 1] === ' ' ? 2 : 1));
-    if (field === 'data') this.data += `${value}\n`;
-    else if (field === 'event') this.type = value;
-    else if (field === 'id' && !value.includes('\0')) this.lastId = value;
-    return undefined;
+  push(chunk: string): SseEvent[] {
+    if (this.failure) throw this.failure;
+    this.parser.feed(chunk);
+    if (this.failure) throw this.failure;
+    const events = this.out;
+    this.out = [];
+    return events;
   }
 }

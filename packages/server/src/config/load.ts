@@ -6,6 +6,7 @@ import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js
 import { isLoopbackHost, originProblem, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
 import { authProblems, authSettings } from './auth-settings.js';
 import { schemaProblem } from './messages.js';
+import { parseDatabaseUrl } from '../storage/database-url.js';
 
 export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
@@ -78,6 +79,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   } catch {
     // The structure is too broken for the deeper checks; the schema problems above say why.
   }
+  problems.push(...databaseUrlProblems(cfg.databaseUrl));
   if (problems.length) throw new ConfigError(source, dedupe(problems));
 
   const { codeTtl, idTokenTtl, ...auth } = authSettings(cfg, seconds);
@@ -106,6 +108,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
       reloadEvery: seconds(cfg.keys.reloadEvery),
     },
   };
+}
+
+/** An unknown scheme stops the start (issue 12 item 4) instead of becoming an SQLite file path. */
+function databaseUrlProblems(url: unknown): string[] {
+  if (typeof url !== 'string' || url === '') return [];
+  try {
+    parseDatabaseUrl(url);
+    return [];
+  } catch (e) {
+    return [`databaseUrl (DATABASE_URL): ${(e as Error).message}`];
+  }
 }
 
 function semanticProblems(cfg: RawConfig, production: boolean): string[] {

@@ -25,6 +25,18 @@ export function singleValued(raw: RawParams, repeatable: readonly string[] = ['r
   return { params, multi };
 }
 
+// NUL (PostgreSQL cannot store it in text: SQLSTATE 22021), or a UTF-16 surrogate without its partner
+// (not a Unicode scalar value, so not encodable as UTF-8).
+const ILL_FORMED = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The one rule for text arriving from outside (parameters, form fields, credentials, cookies): it is
+ * well-formed Unicode without NUL. Checked at the HTTP boundary, so nothing ill-formed reaches a query.
+ */
+export function isCleanText(s: string): boolean {
+  return !ILL_FORMED.test(s);
+}
+
 /** Throws `InvalidRequest` when a required parameter is absent. */
 export function required(params: Record<string, string>, name: string): string {
   const v = params[name];

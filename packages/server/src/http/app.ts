@@ -3,7 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import fastifyCookie from '@fastify/cookie';
 import type { EngineContext } from '../engine/context.js';
 import type { GrantRegistry } from '../engine/grants/registry.js';
-import { parseForm } from './form.js';
+import { parseFormBytes } from './form.js';
+import { assertCleanRequest } from './boundary.js';
 import { sendOAuthError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -44,9 +45,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
     try {
-      done(null, parseForm(body as string));
+      done(null, parseFormBytes(body as Buffer, req.headers['content-type']));
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -54,6 +55,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Other media types are read (within the body limit) and left unparsed; endpoints reject them.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
 
+  // Before any route reads them: the query string and our cookies hold no NUL, invalid UTF-8 or unpaired
+  // surrogate (the form parser checks bodies, client authentication the Basic credentials).
+  app.addHook('preValidation', async (request) => assertCleanRequest(request, [deps.browser.cookies.browserName, deps.browser.cookies.sessionName]));
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');

@@ -18,10 +18,20 @@ export function isUnavailable(err: unknown): boolean {
   return typeof e?.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|not queryable|database connection|driver has already been destroyed|connection is not open/i.test(e.message);
 }
 
+const ENCODING_CODES = new Set(['22021', '22P05']);
+
+function isEncodingError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && ENCODING_CODES.has(code);
+}
+
 /** Maps anything thrown into an OAuthError; the original is kept for the log only. */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
   if (isUnavailable(err)) return new TemporarilyUnavailable('the service is temporarily unavailable', { retryAfter: 5, cause: err });
+  // Defence in depth behind the input boundary: text PostgreSQL cannot store (NUL: 22021
+  // character_not_in_repertoire, 22P05 untranslatable_character) is the request's fault, not ours.
+  if (isEncodingError(err)) return new InvalidRequest('the request holds characters that cannot be processed', { debug: (err as { code: string }).code });
   const fe = err as Partial<FastifyError>;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TooLarge('the request body is too large');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

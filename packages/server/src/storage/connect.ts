@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import SQLite from 'better-sqlite3';
@@ -7,6 +7,7 @@ import type PG from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider, migrations } from './migrations/index.js';
 import { ConnectionHealth, failFastPool } from './pg-pool.js';
+import { DatabaseConnectError, parseDatabaseUrl, UnsupportedDatabaseUrl, type DatabaseTarget } from './database-url.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,6 +25,8 @@ export interface Db {
    * again. Lets callers that could answer from caches fail closed instead (SECURITY-CHECKLIST "Faults").
    */
   knownDown?(): boolean;
+  /** What the URL named (for messages that say which database could not be reached). */
+  target?: DatabaseTarget;
 }
 
 /**
@@ -39,11 +42,12 @@ const PG_SESSION_OPTIONS = { statement_timeout: PG_QUERY_TIMEOUT_MS, idle_in_tra
 
 /**
  * Opens the database named by a URL: `sqlite:<path>` (or a bare path / `file:` URL) for the embedded
- * default, `postgres://…` for PostgreSQL. SQLite runs in WAL mode with a busy timeout so several
+ * default, `postgres://…` for PostgreSQL; any other scheme is refused (`UnsupportedDatabaseUrl`). SQLite runs in WAL mode with a busy timeout so several
  * processes can share the file.
  */
 export function openDatabase(url: string): Db {
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  const target = parseDatabaseUrl(url);
+  if (target.dialect === 'postgres') {
     // Loaded only when configured: the SQLite default does not pay pg's memory.
     const pg = createRequire(import.meta.url)('pg') as typeof PG;
     // int8 columns (epoch seconds) come back as numbers, not strings.
@@ -54,17 +58,22 @@ export function openDatabase(url: string): Db {
     pool.on('error', () => health.markDown());
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: failFastPool(pool, PG_QUERY_TIMEOUT_MS, health) }) });
     const unbounded = () => new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS }) }) });
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy(), unbounded, knownDown: () => health.down };
+    return { kysely, dialect: 'postgres', close: () => kysely.destroy(), unbounded, knownDown: () => health.down, target };
   }
-  const path = sqlitePath(url);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
-  sqlite.pragma('journal_mode = WAL');
+  const path = target.path;
+  let sqlite: SQLite.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+  } catch (e) {
+    throw new DatabaseConnectError(target, e);
+  }
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy(), target };
 }
 
 const STATEMENT_CACHE = 500;
@@ -90,14 +99,11 @@ function reusingStatements(db: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** The SQLite file a database URL names; throws `UnsupportedDatabaseUrl` for a PostgreSQL or unknown URL. */
 export function sqlitePath(url: string): string {
-  if (url.startsWith('sqlite:')) return resolveFile(url.slice('sqlite:'.length).replace(/^\/\//, ''));
-  if (url.startsWith('file:')) return new URL(url).pathname;
-  return resolveFile(url);
-}
-
-function resolveFile(p: string): string {
-  return p === ':memory:' ? p : resolve(p);
+  const target = parseDatabaseUrl(url);
+  if (target.dialect !== 'sqlite') throw new UnsupportedDatabaseUrl('not an SQLite URL');
+  return target.path;
 }
 
 /**
@@ -120,7 +126,11 @@ async function migrationSchema(k: Kysely<Database>, dialect: Dialect): Promise<{
 export async function migrate(db: Db): Promise<string[]> {
   const target = db.unbounded?.() ?? db.kysely;
   try {
-    const migrator = new Migrator({ db: target, provider: migrationProvider, ...(await migrationSchema(target, db.dialect)) });
+    // The first contact with the database: a failure here is "cannot reach it", named as such.
+    const schema = await migrationSchema(target, db.dialect).catch((e: unknown) => {
+      throw db.target ? new DatabaseConnectError(db.target, e) : e;
+    });
+    const migrator = new Migrator({ db: target, provider: migrationProvider, ...schema });
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,6 +1,7 @@
 import { InvalidClient, InvalidRequest } from '@tessera/protocol';
 import type { Client, ClientStore } from '../../storage/stores.js';
 import type { SecretBox } from '../keys/secret-box.js';
+import { isCleanText } from '../params.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -52,19 +53,35 @@ export async function authenticateClient(input: ClientAuthInput, clients: Client
   return { client, method };
 }
 
-/** RFC 7617 + RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * RFC 7617 + RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`. The decoded bytes must
+ * be UTF-8, and id and secret after form-urldecoding well-formed text without NUL (`isCleanText`):
+ * anything else is a malformed credential (`invalid_client`), never a lookup.
+ */
 function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
   if (header === undefined) return undefined;
   const m = /^basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
   if (!m) throw new InvalidClient('malformed Authorization header', { debug: 'not a Basic credential' });
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  let decoded: string;
+  try {
+    decoded = UTF8.decode(Buffer.from(m[1]!, 'base64'));
+  } catch {
+    throw new InvalidClient('malformed Authorization header', { debug: 'Basic credential is not UTF-8' });
+  }
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new InvalidClient('malformed Authorization header');
+  let id: string;
+  let secret: string;
   try {
-    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    id = formDecode(decoded.slice(0, colon));
+    secret = formDecode(decoded.slice(colon + 1));
   } catch {
     throw new InvalidClient('malformed Authorization header');
   }
+  if (!isCleanText(id) || !isCleanText(secret)) throw new InvalidClient('malformed Authorization header', { debug: 'NUL or unpaired surrogate in a Basic credential' });
+  return { id, secret };
 }
 
 function formDecode(s: string): string {

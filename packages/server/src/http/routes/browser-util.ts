@@ -26,16 +26,20 @@ export function field(params: RawParams, name: string): string | undefined {
 }
 
 /**
- * Defence in depth for form posts (A16), before the CSRF token is checked: a request the browser
- * marks as cross-site or same-site (a sibling sub-domain is not us), or with a foreign Origin, is
- * refused. `Origin: null` carries no information — browsers send it for POSTs from our own
- * `Referrer-Policy: no-referrer` pages — so then the token alone decides.
+ * Defence in depth for state-changing form posts (login, consent, logout confirmation; A16), before
+ * the CSRF token is checked: a request the browser marks as cross-site or same-site (a sibling
+ * sub-domain is not us), or with a foreign Origin, is refused. `Origin: null` (sandboxed frames,
+ * `data:` pages, opaque origins) is refused too — except together with `Sec-Fetch-Site: same-origin`,
+ * which only the browser can set: that pair is what browsers send for POSTs from our own
+ * `Referrer-Policy: no-referrer` pages (A14; Fetch §3.2.5 serialises the origin as null then).
  */
 export function assertSameOrigin(request: FastifyRequest, issuer: string): void {
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new Forbidden(`Sec-Fetch-Site: ${String(site).slice(0, 20)}`);
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== 'null' && origin !== new URL(issuer).origin) throw new Forbidden('foreign Origin');
+  if (origin === 'null') {
+    if (site !== 'same-origin') throw new Forbidden('Origin: null without Sec-Fetch-Site: same-origin');
+  } else if (origin !== undefined && origin !== new URL(issuer).origin) throw new Forbidden('foreign Origin');
 }
 
 /** 303 See Other (A12: never 307 after a POST with credentials), with page headers. */

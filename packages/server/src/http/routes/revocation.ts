@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidClient, InvalidRequest, TooManyRequests } from '@tessera/protocol';
+import { InvalidClient, InvalidRequest, OAuthError, TooManyRequests } from '@tessera/protocol';
 import type { EngineContext } from '../../engine/context.js';
 import { authenticateClientThrottled } from '../../engine/client-auth/index.js';
 import { revokeEndpoint } from '../../engine/revoke-endpoint.js';
@@ -18,10 +18,21 @@ function formRequest(request: FastifyRequest): { authorization: string | undefin
   return { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip };
 }
 
-/** Only resource servers (clients with the `introspect` permission) read the revocation feed. */
+/** An authenticated client that lacks a permission: 403 (its credentials are fine, so not 401). */
+class NotPermitted extends OAuthError {
+  readonly error = 'unauthorized_client';
+  readonly status = 403;
+}
+
+/**
+ * Only resource servers (clients with the `introspect` permission) read the revocation feed. Failed or
+ * missing client authentication is 401 `invalid_client`; a client that authenticated but lacks the
+ * permission is 403 `unauthorized_client`.
+ */
 async function feedCaller(request: FastifyRequest, ctx: EngineContext): Promise<string> {
   const { client, method } = await authenticateClientThrottled({ authorization: request.headers.authorization, params: {} }, request.ip, ctx);
-  if (method === 'none' || !(client.permissions ?? []).includes('introspect')) throw new InvalidClient('this client may not read the revocation feed');
+  if (method === 'none') throw new InvalidClient('the revocation feed requires client authentication');
+  if (!(client.permissions ?? []).includes('introspect')) throw new NotPermitted('this client may not read the revocation feed', { debug: `${client.id} lacks the introspect permission` });
   return client.id;
 }
 

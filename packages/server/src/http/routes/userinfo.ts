@@ -20,25 +20,29 @@ export function userinfoRoutes(app: FastifyInstance, ctx: EngineContext): void {
       const claims = await userinfo(bearer(request), ctx);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(claims);
     } catch (err) {
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      if (err instanceof NoToken) return reply.code(401).header('www-authenticate', challenge('Bearer', { realm })).send();
-      const e = toOAuthError(err);
-      if (e.status >= 500) request.log.error({ err: e.cause ?? e }, 'userinfo failed');
-      else request.log.info({ code: e.error, reason: e.debug ?? e.description }, 'userinfo rejected');
-      if (e instanceof InvalidToken || e instanceof InsufficientScope || e instanceof InvalidRequest) {
-        reply.header('www-authenticate', challenge('Bearer', {
-          realm,
-          error: e.error,
-          error_description: e.description,
-          ...(e instanceof InsufficientScope && e.scope ? { scope: e.scope } : {}),
-        }));
-      }
-      if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
-      return reply.code(e.status).type('application/json').send(e.toJSON());
+      return sendError(err, request, reply);
     }
   };
-  app.get('/userinfo', handler);
-  app.post('/userinfo', handler);
+  const sendError = (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    if (err instanceof NoToken) return reply.code(401).header('www-authenticate', challenge('Bearer', { realm })).send();
+    const e = toOAuthError(err);
+    if (e.status >= 500) request.log.error({ err: e.cause ?? e }, 'userinfo failed');
+    else request.log.info({ code: e.error, reason: e.debug ?? e.description }, 'userinfo rejected');
+    if (e instanceof InvalidToken || e instanceof InsufficientScope || e instanceof InvalidRequest) {
+      reply.header('www-authenticate', challenge('Bearer', {
+        realm,
+        error: e.error,
+        error_description: e.description,
+        ...(e instanceof InsufficientScope && e.scope ? { scope: e.scope } : {}),
+      }));
+    }
+    if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+    return reply.code(e.status).type('application/json').send(e.toJSON());
+  };
+  // A body the form parser refuses (NUL, not UTF-8, another charset) is answered the RFC 6750 way too.
+  app.get('/userinfo', { errorHandler: sendError }, handler);
+  app.post('/userinfo', { errorHandler: sendError }, handler);
 }
 
 function bearer(request: FastifyRequest): string {
