@@ -19,6 +19,29 @@ export interface ClientsTable {
   /** JSON array (migration 002). */
   post_logout_redirect_uris: Generated<string>;
   permissions: Generated<string>;
+  /** RFC 7523 / RFC 9126 settings (migration 007). */
+  token_endpoint_auth_method: string | null;
+  token_endpoint_auth_signing_alg: string | null;
+  jwks: string | null;
+  jwks_uri: string | null;
+  secret_enc: string | null;
+  require_par: number;
+}
+
+/** Used client-assertion jtis (RFC 7523 §3 item 7), until the assertion's exp. */
+export interface ClientAssertionJtisTable {
+  id: string;
+  expires_at: number;
+}
+
+/** RFC 9126 pushed authorization requests: the request parameters behind one request_uri. */
+export interface PushedAuthorizationRequestsTable {
+  uri_hash: string;
+  client_id: string;
+  params: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -169,4 +192,6 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   authorization_codes: AuthorizationCodesTable;
   code_issued_tokens: CodeIssuedTokensTable;
+  client_assertion_jtis: ClientAssertionJtisTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
 }

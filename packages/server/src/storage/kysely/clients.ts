@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ClientsTable, Database } from '../schema.js';
-import type { Client, ClientStore } from '../stores.js';
+import type { Client, ClientStore, TokenEndpointAuthMethod } from '../stores.js';
 
 function toClient(r: Selectable<ClientsTable>): Client {
   return {
@@ -17,6 +17,12 @@ function toClient(r: Selectable<ClientsTable>): Client {
     firstParty: r.first_party === 1,
     postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
     permissions: JSON.parse(r.permissions) as string[],
+    ...(r.token_endpoint_auth_method ? { tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod } : {}),
+    ...(r.token_endpoint_auth_signing_alg ? { tokenEndpointAuthSigningAlg: r.token_endpoint_auth_signing_alg } : {}),
+    ...(r.jwks ? { jwks: JSON.parse(r.jwks) as { keys: Record<string, unknown>[] } } : {}),
+    ...(r.jwks_uri ? { jwksUri: r.jwks_uri } : {}),
+    ...(r.secret_enc ? { secretEnc: r.secret_enc } : {}),
+    ...(r.require_par === 1 ? { requirePushedAuthorizationRequests: true } : {}),
     source: r.source,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -38,6 +44,12 @@ function toRow(c: Client): Insertable<ClientsTable> {
     first_party: c.firstParty ? 1 : 0,
     post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris ?? []),
     permissions: JSON.stringify(c.permissions ?? []),
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? null,
+    token_endpoint_auth_signing_alg: c.tokenEndpointAuthSigningAlg ?? null,
+    jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+    jwks_uri: c.jwksUri ?? null,
+    secret_enc: c.secretEnc ?? null,
+    require_par: c.requirePushedAuthorizationRequests ? 1 : 0,
     source: c.source,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
