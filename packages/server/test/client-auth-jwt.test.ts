@@ -225,7 +225,7 @@ describe('discovery metadata (RFC 8414 §2)', () => {
   test('advertises the methods and algorithms accepted, and PAR', async () => {
     const md = (await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.deepEqual(md.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none']);
-    assert.deepEqual(md.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256']);
+    assert.deepEqual(md.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'HS256']);
     assert.deepEqual(md.revocation_endpoint_auth_signing_alg_values_supported, md.token_endpoint_auth_signing_alg_values_supported);
     assert.deepEqual(md.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt']);
     assert.equal(md.pushed_authorization_request_endpoint, `${s.url}/par`);

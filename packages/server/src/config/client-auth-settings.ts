@@ -54,7 +54,7 @@ export function clientAuthProblems(cfg: RawConfig, production: boolean): string[
     const alg = c.tokenEndpointAuthSigningAlg;
     if (alg !== undefined) {
       if (method === 'client_secret_jwt' && alg !== 'HS256') out.push(`${at}.tokenEndpointAuthSigningAlg: client_secret_jwt uses HS256`);
-      else if (method === 'private_key_jwt' && alg === 'HS256') out.push(`${at}.tokenEndpointAuthSigningAlg: private_key_jwt uses RS256, PS256, ES256 or EdDSA`);
+      else if (method === 'private_key_jwt' && alg === 'HS256') out.push(`${at}.tokenEndpointAuthSigningAlg: private_key_jwt uses RS256, PS256, ES256, EdDSA or Ed25519`);
       else if (method !== 'client_secret_jwt' && method !== 'private_key_jwt') out.push(`${at}.tokenEndpointAuthSigningAlg: only for private_key_jwt or client_secret_jwt`);
     }
   });
@@ -72,8 +72,8 @@ export interface ProfileClient {
   signingAlg: string | undefined;
 }
 
-/** FAPI 2.0 Security Profile §5.4.1: PS256, ES256 or EdDSA; RS256 is not allowed. */
-export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA'] as const;
+/** FAPI 2.0 Security Profile §5.4.1: PS256, ES256 or EdDSA with Ed25519 (RFC 9864: Ed25519); RS256 is not allowed. */
+export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 
 /**
  * FAPI 2.0 Security Profile (final) §5.3.2 for one client: confidential, `private_key_jwt` only (§5.3.2.1;
@@ -101,7 +101,7 @@ export function fapi2Problems(cfg: RawConfig, seconds: Seconds): string[] {
   if (cfg.requirePushedAuthorizationRequests === false) out.push('requirePushedAuthorizationRequests: profile fapi2 requires pushed authorization requests');
   // §5.3.2.1: authorization codes live at most 60 seconds.
   if (cfg.tokens.codeTtl !== undefined && seconds(cfg.tokens.codeTtl) > 60) out.push('tokens.codeTtl: profile fapi2 allows at most 60 seconds');
-  if (!(FAPI2_ALGS as readonly string[]).includes(cfg.keys.algorithm)) out.push(`keys.algorithm: profile fapi2 allows ${FAPI2_ALGS.filter((a) => a !== 'PS256').join(' or ')} (RS256 is not allowed)`);
+  if (!(FAPI2_ALGS as readonly string[]).includes(cfg.keys.algorithm)) out.push('keys.algorithm: profile fapi2 allows ES256 or EdDSA (RS256 is not allowed)');
   if (cfg.clientAuth?.acceptTokenEndpointAudience) out.push('clientAuth.acceptTokenEndpointAudience: profile fapi2 accepts the issuer as the only assertion audience');
   cfg.clients.forEach((c, i) => {
     const method = configuredMethod(c);

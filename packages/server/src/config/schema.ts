@@ -24,7 +24,7 @@ export const ClientConfigSchema = Type.Object(
     /** RFC 7591 §2 token_endpoint_auth_method; default client_secret_basic/_post (confidential), none (public). */
     tokenEndpointAuthMethod: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('client_secret_jwt'), Type.Literal('private_key_jwt'), Type.Literal('none')])),
     /** The one JWS alg this client's assertions use (OIDC Registration token_endpoint_auth_signing_alg). */
-    tokenEndpointAuthSigningAlg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('PS256'), Type.Literal('ES256'), Type.Literal('EdDSA'), Type.Literal('HS256')])),
+    tokenEndpointAuthSigningAlg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('PS256'), Type.Literal('ES256'), Type.Literal('EdDSA'), Type.Literal('Ed25519'), Type.Literal('HS256')])),
     /** private_key_jwt: the client's public keys (a JWK Set) … */
     jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }), { minItems: 1, maxItems: 20 }) })),
     /** … or an https URL serving them. */

@@ -8,8 +8,12 @@ import type { ClientKeys } from './client-keys.js';
 
 /** RFC 7523 §2.2. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Asymmetric algorithms accepted for `private_key_jwt` (never `none`, never HS*: RFC 8725 §3.1–3.2). */
-export const PRIVATE_KEY_JWT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/**
+ * Asymmetric algorithms accepted for `private_key_jwt` (never `none`, never HS*: RFC 8725 §3.1–3.2).
+ * `Ed25519` is RFC 9864's fully-specified name for EdDSA over Ed25519, which oauth4webapi and
+ * openid-client put in the header for Ed25519 keys.
+ */
+export const PRIVATE_KEY_JWT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 /** `client_secret_jwt`: HMAC with the client's own secret. */
 export const CLIENT_SECRET_JWT_ALGS = ['HS256'] as const;
 
@@ -76,7 +80,7 @@ export class ClientAssertionVerifier {
     }
     const allowed: readonly string[] = method === 'client_secret_jwt'
       ? CLIENT_SECRET_JWT_ALGS
-      : (this.o.privateKeyAlgs ?? PRIVATE_KEY_JWT_ALGS).filter((a) => client.tokenEndpointAuthSigningAlg === undefined || a === client.tokenEndpointAuthSigningAlg);
+      : (this.o.privateKeyAlgs ?? PRIVATE_KEY_JWT_ALGS).filter((a) => sameAlgorithm(client.tokenEndpointAuthSigningAlg, a));
     if (typeof alg !== 'string' || !allowed.includes(alg)) throw fail('client assertion algorithm not allowed', `alg ${String(alg).slice(0, 20)} for ${method}`);
     if (typ !== undefined && (typeof typ !== 'string' || !TYPES.includes(typ.toLowerCase().replace(/^application\//, '')))) {
       throw fail('client assertion has the wrong typ', `typ ${String(typ).slice(0, 40)}`);
@@ -146,4 +150,11 @@ export class ClientAssertionVerifier {
 /** Associated data binding an encrypted client secret to its client. */
 export function clientSecretAad(clientId: string): string {
   return `client-secret:${clientId}`;
+}
+
+/** A registered signing alg admits `alg`; EdDSA and Ed25519 name the same algorithm for Ed25519 keys (RFC 9864 §2.2). */
+function sameAlgorithm(registered: string | undefined, alg: string): boolean {
+  if (registered === undefined || registered === alg) return true;
+  const ed = ['EdDSA', 'Ed25519'];
+  return ed.includes(registered) && ed.includes(alg);
 }
