@@ -29,7 +29,7 @@ const authorization = (extra: Record<string, string> = {}) => {
   return { verifier, form: { response_type: 'code', redirect_uri: REDIRECT, scope: 'openid profile', state: 'st-par', nonce: 'n-par', code_challenge: challenge, code_challenge_method: 'S256', ...extra } };
 };
 
-async function push(form: Record<string, string>, headers: Record<string, string> = WEB): Promise<Response> {
+async function push(form: Record<string, string> | string, headers: Record<string, string> = WEB): Promise<Response> {
   return postForm(`${s.url}/par`, form, headers);
 }
 
@@ -146,7 +146,8 @@ describe('attack matrix: request_uri at /authorize (RFC 9126 §4, SECURITY-CHECK
 
   test('mixed with other parameters → invalid_request page, nothing ignored silently', async () => {
     const { requestUri } = await pushed();
-    for (const extra of [{ scope: 'openid' }, { redirect_uri: REDIRECT }, { state: 'x' }, { response_type: 'code' }, { code_challenge: pkce().challenge }]) {
+    const extras: Record<string, string>[] = [{ scope: 'openid' }, { redirect_uri: REDIRECT }, { state: 'x' }, { response_type: 'code' }, { code_challenge: pkce().challenge }];
+    for (const extra of extras) {
       await assertErrorPage(await authorizeGet({ client_id: webClient.id, request_uri: requestUri, ...extra }), 'invalid_request');
     }
     const res = await fetch(`${s.url}/authorize?client_id=${webClient.id}&request_uri=${encodeURIComponent(requestUri)}&request_uri=${encodeURIComponent(requestUri)}`, { redirect: 'manual' });
