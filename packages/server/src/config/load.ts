@@ -154,7 +154,7 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
       const jwtAuth = c.tokenEndpointAuthMethod === 'private_key_jwt' || c.tokenEndpointAuthMethod === 'client_secret_jwt';
       if (!jwtAuth && !c.secret && !c.secretHash) out.push(`${at}: a confidential client needs secret or secretHash`);
       if (!jwtAuth && c.secret && c.secretHash) out.push(`${at}: give either secret or secretHash, not both`);
-      if (production && c.secret) out.push(`${at}.secret: plain secrets are not allowed in production; use secretHash`);
+      if (production && c.secret) out.push(`${at}.secret: plain secrets are not allowed in production; use ${c.tokenEndpointAuthMethod === 'client_secret_jwt' ? 'secretEncrypted' : 'secretHash'}`);
     }
     (c.redirectUris ?? []).forEach((u, j) => {
       const p = redirectUriProblem(u);
