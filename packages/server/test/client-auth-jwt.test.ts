@@ -232,3 +232,22 @@ describe('discovery metadata (RFC 8414 §2)', () => {
     assert.equal(md.require_pushed_authorization_requests, false);
   });
 });
+
+describe('clientAuth.acceptTokenEndpointAudience (rfc7523bis transition)', () => {
+  test('also takes <issuer>/token as aud, still not the PAR URL or a list', async () => {
+    const k = await clientKey('ES256');
+    const t = await startServer({
+      clientAuth: { acceptTokenEndpointAudience: true },
+      clients: [{ id: 'old', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [k.publicJwk as { kty: string }] }, grants: ['client_credentials'], audience: 'https://orders.example' }],
+    });
+    try {
+      const post = async (aud: unknown) => postForm(`${t.url}/token`, { grant_type: 'client_credentials', ...assertionForm(await signAssertion(k, assertionClaims('old', t.url, { aud }))) });
+      assert.equal((await post(`${t.url}/token`)).status, 200);
+      assert.equal((await post(t.url)).status, 200);
+      assert.equal((await post(`${t.url}/par`)).status, 401);
+      assert.equal((await post([t.url, `${t.url}/token`])).status, 401);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
