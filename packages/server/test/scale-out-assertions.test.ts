@@ -103,3 +103,24 @@ describe('pushed authorization requests across instances', () => {
     assert.match(await again.text(), /invalid_request_uri/);
   });
 });
+
+describe('Redis unreachable', () => {
+  test('assertions still work and replays are still refused: the database decides', async () => {
+    const port = await freePort();
+    const own = await postgres.create();
+    const lone = await startInstance({ databaseUrl: own.url, redisUrl: `redis://127.0.0.1:${await freePort()}`, secret: clusterSecret(), issuer: `http://127.0.0.1:${port}`, port, overrides: { clients: [{
+      id: 'pk2', type: 'confidential', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk as { kty: string }] }, grants: ['client_credentials'], audience: 'https://orders.example',
+    }] } });
+    try {
+      const a = await signAssertion(key, assertionClaims('pk2', lone.url));
+      const post = () => postForm(`${lone.url}/token`, { grant_type: 'client_credentials', ...assertionForm(a) });
+      assert.equal((await post()).status, 200);
+      const again = await post();
+      assert.equal(again.status, 401);
+      assert.equal(await errorOf(again), 'invalid_client');
+    } finally {
+      await lone.stop();
+      await own.drop();
+    }
+  });
+});
