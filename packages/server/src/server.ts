@@ -30,9 +30,14 @@ import { CachedClientStore } from './storage/cached-clients.js';
 import { Metrics } from './http/metrics.js';
 import type { DeniedToken } from './storage/stores.js';
 import { TemporarilyUnavailable } from '@tessera/protocol';
+import { ClientAssertionVerifier, ClientKeys } from './engine/client-auth/index.js';
+import { RedisReplayCache } from './storage/redis/replay-cache.js';
+import { assertionAlgorithms, clientAuthMetadata, supportedAuthMethods } from './http/routes/metadata-client-auth.js';
+import { ConfigError } from './config/load.js';
+import { storedClientProfileProblems } from './config/client-auth-settings.js';
 
 /** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
-const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect']);
+const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect', '/par']);
 
 function isDenied(v: unknown): v is DeniedToken {
   const d = v as DeniedToken;
@@ -67,7 +72,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const stores = createStores(db);
     const keyring = new Keyring(stores.keys, box, { algorithm: config.keys.algorithm, maxTokenTtl: config.tokens.maxAccessTokenTtl });
     await keyring.init();
-    await applyConfigClients(config.clients, stores.clients, box, now());
+    await applyConfigClients(config.clients, stores.clients, box, now(), config.source);
+    // profile fapi2: clients made with the CLI are held to the same rules as the config file's.
+    const profileProblems = storedClientProfileProblems(config, await stores.clients.list());
+    if (profileProblems.length) throw new ConfigError(config.source, profileProblems);
     await applyConfigUsers(config.users, stores, now());
     await warmPasswordHasher();
     const logOptions = options.logger === false ? { enabled: false } : loggerOptions(config.logLevel);
@@ -94,6 +102,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     });
     messenger.subscribe('keys', () => void keyring.reload().catch((e: unknown) => log.warn({ err: e }, 'key reload failed')));
     const throttle = new LoginThrottle(stores.loginAttempts, config.login, now, box);
+    const jtiCache = config.redisUrl ? new RedisReplayCache(config.redisUrl, config.issuer, 'assertion-jti') : undefined;
+
     const ctx: EngineContext = {
       config,
       stores,
@@ -110,6 +120,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ),
       clientAuthThrottle: new ClientAuthThrottle(new FailureCounters(stores.loginAttempts, config.clientAuth.window, now, 'client:'), config.clientAuth),
       audit,
+      clientAssertions: new ClientAssertionVerifier({
+        issuer: config.issuer,
+        acceptTokenEndpointAudience: config.clientAuth.acceptTokenEndpointAudience === true,
+        keys: new ClientKeys({ production: config.production }),
+        box,
+        replay: stores.assertionJtis,
+        redis: jtiCache,
+        now,
+        privateKeyAlgs: assertionAlgorithms(config, ['private_key_jwt']),
+      }),
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
@@ -121,12 +141,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         log.warn({ clientId: c.id, alg }, `client ${c.id} wants ${alg} ID tokens, but keys.algorithm is ${config.keys.algorithm}: its code exchanges with openid fail`);
       }
     }
+    const authMethods = supportedAuthMethods(config, clients);
     // RFC 8414: list only what is usable; the legacy password grant only while some client has it (E1).
-    const metadata = buildMetadata(ctx, {
-      grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
-      authMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-      scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
-    });
+    const metadata = {
+      ...buildMetadata(ctx, {
+        grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
+        authMethods,
+        scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
+      }),
+      ...clientAuthMetadata(config, authMethods),
+    };
     const sessions = new SessionManager(stores.sessions, config.sessions, now);
     const browser = {
       flow: new AuthorizationFlow(ctx, sessions),
@@ -183,6 +207,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         stores.codes.purgeExpired(now()),
         stores.refreshTokens.purgeExpired(now()),
         stores.revocations.purgeExpired(now()),
+        stores.assertionJtis.purgeExpired(now()),
+        stores.pushedRequests.purgeExpired(now()),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();
@@ -206,6 +232,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
         await app.close().finally(() => clearInterval(sweep));
         await messenger.close();
+        await jtiCache?.close();
         await db.close();
       },
     };

@@ -162,9 +162,10 @@ describe('errors after the redirect URI is verified go back to it with state and
     const p = authParams(challenge, { client_id: 'ccapp', redirect_uri: 'https://cc.example/cb' });
     await assertErrorRedirect(await get(p), 'unauthorized_client', 'st-123', 'https://cc.example/cb');
   });
-  test('request and request_uri → request_not_supported / request_uri_not_supported', async () => {
+  test('request → request_not_supported; request_uri beside other parameters → invalid_request page (RFC 9126 §4, L2)', async () => {
     await assertErrorRedirect(await get(authParams(challenge, { request: 'eyJhbGciOiJub25lIn0.e30.' })), 'request_not_supported');
-    await assertErrorRedirect(await get(authParams(challenge, { request_uri: 'urn:x' })), 'request_uri_not_supported');
+    // request_uri is supported since PAR (issue 13), but only with client_id beside it: nothing is ignored silently.
+    await assertErrorPage(await get(authParams(challenge, { request_uri: 'urn:x' })), /invalid_request/);
   });
   test('response_mode other than query → invalid_request', async () => {
     await assertErrorRedirect(await get(authParams(challenge, { response_mode: 'fragment' })), 'invalid_request');

@@ -39,7 +39,8 @@ describe('discovery and JWKS', () => {
       assert.ok((md.grant_types_supported as string[]).includes('client_credentials'));
       const methods = md.token_endpoint_auth_methods_supported as string[];
       assert.ok(methods.includes('client_secret_basic') && methods.includes('client_secret_post'));
-      assert.ok(!methods.includes('client_secret_jwt') && !methods.includes('private_key_jwt'), 'only what is implemented');
+      // Issue 13: private_key_jwt is implemented; client_secret_jwt is listed only while a client is configured for it.
+      assert.ok(methods.includes('private_key_jwt') && !methods.includes('client_secret_jwt'), 'only what is usable');
       assert.ok(!(md.grant_types_supported as string[]).includes('password'), 'no client has the password grant');
     }
     const { payload } = await verify(s, await token(s));

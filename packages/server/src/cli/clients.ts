@@ -1,15 +1,17 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, KNOWN_GRANTS, loadConfig } from '../config/load.js';
 import type { ClientConfig } from '../config/schema.js';
 import { fromConfig } from '../clients-from-config.js';
 import { generateSecret } from '../engine/keys/secret-box.js';
+import { clientSecretAad } from '../engine/client-auth/jwt-assertion.js';
 import type { Client } from '../storage/stores.js';
 import { clientToConfig } from './config-shapes.js';
 import { announce, withContext, type CliContext } from './context.js';
 import { fail, list, readStdin } from './util.js';
 
 function show(c: Client): Record<string, unknown> {
-  const { secretHash: _hidden, ...rest } = c;
+  const { secretHash: _hidden, secretEnc: _encrypted, ...rest } = c;
   return rest;
 }
 
@@ -29,6 +31,11 @@ interface ClientFlags {
   permission?: string[] | true;
   allowedOrigin?: string[] | true;
   idTokenAlg?: string;
+  authMethod?: string;
+  jwksUri?: string | false;
+  jwksFile?: string;
+  signingAlg?: string | false;
+  requirePar?: boolean;
   rotateSecret?: boolean;
 }
 
@@ -38,6 +45,8 @@ const FLAG: Record<string, string> = {
   postLogoutRedirectUris: '--post-logout-redirect-uri', audience: '--audience', resources: '--resource',
   accessTokenTtl: '--access-token-ttl', firstParty: '--first-party', permissions: '--permission',
   allowedOrigins: '--allowed-origin', idTokenSignedResponseAlg: '--id-token-alg',
+  tokenEndpointAuthMethod: '--auth-method', jwksUri: '--jwks-uri', jwks: '--jwks-file', tokenEndpointAuthSigningAlg: '--signing-alg',
+  requirePushedAuthorizationRequests: '--require-par',
 };
 
 /** The flags that say what a client's config entry says, shared by `create` and `update`. */
@@ -56,12 +65,20 @@ function clientFlags(cmd: Command, update: boolean): Command {
     .option('--first-party', 'skip the consent page (the operator vouches for the client)')
     .option('--permission [permission...]', 'extra rights: introspect (call /introspect, read the revocation feed)')
     .option('--allowed-origin [origin...]', 'browser origins that may call /token, /revoke, /userinfo (CORS)')
-    .option('--id-token-alg <alg>', 'ID token signing alg: RS256 (default) or keys.algorithm');
+    .option('--id-token-alg <alg>', 'ID token signing alg: RS256 (default) or keys.algorithm')
+    .option('--auth-method <method>', 'token_endpoint_auth_method: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none')
+    .option('--jwks-uri <uri>', 'private_key_jwt: https URL of the client\'s public keys')
+    .option('--jwks-file <file>', 'private_key_jwt: a JSON file with the client\'s public JWK Set')
+    .option('--signing-alg <alg>', 'the one JWS alg its client assertions use')
+    .option('--require-par', 'refuse authorization requests that were not pushed (RFC 9126)');
   if (update) {
     cmd
       .option('--no-audience', 'remove the default audience')
       .option('--no-access-token-ttl', 'use the server default tokens.accessTokenTtl')
       .option('--no-first-party', 'show the consent page again')
+      .option('--no-jwks-uri', 'remove the jwks_uri')
+      .option('--no-signing-alg', 'accept any allowed assertion alg')
+      .option('--no-require-par', 'accept authorization requests that were not pushed')
       .option('--rotate-secret', 'issue a new client secret (printed once); the old one stops working');
   }
   return cmd.addHelpText('after', update ? '\nList flags replace the whole list; a list flag without values empties it.' : '');
@@ -86,7 +103,24 @@ function applyFlags(base: ClientConfig, o: ClientFlags): ClientConfig {
   if (o.permission !== undefined) c.permissions = asList(o.permission) as ClientConfig['permissions'];
   if (o.allowedOrigin !== undefined) c.allowedOrigins = asList(o.allowedOrigin);
   if (o.idTokenAlg !== undefined) c.idTokenSignedResponseAlg = o.idTokenAlg as ClientConfig['idTokenSignedResponseAlg'];
+  if (o.authMethod !== undefined) c.tokenEndpointAuthMethod = o.authMethod as ClientConfig['tokenEndpointAuthMethod'];
+  if (o.jwksUri === false) delete c.jwksUri;
+  else if (o.jwksUri !== undefined) c.jwksUri = o.jwksUri;
+  if (o.jwksFile !== undefined) c.jwks = readJwksFile(o.jwksFile);
+  if (o.signingAlg === false) delete c.tokenEndpointAuthSigningAlg;
+  else if (o.signingAlg !== undefined) c.tokenEndpointAuthSigningAlg = o.signingAlg as ClientConfig['tokenEndpointAuthSigningAlg'];
+  if (o.requirePar !== undefined) c.requirePushedAuthorizationRequests = o.requirePar;
   return c;
+}
+
+function readJwksFile(file: string): NonNullable<ClientConfig['jwks']> {
+  try {
+    const jwks = JSON.parse(readFileSync(file, 'utf8')) as NonNullable<ClientConfig['jwks']>;
+    if (Array.isArray(jwks.keys) && jwks.keys.length > 0) return jwks;
+  } catch {
+    fail(['--jwks-file: cannot read it as JSON']);
+  }
+  fail(['--jwks-file: a JSON object with a non-empty "keys" array']);
 }
 
 const PLACEHOLDER_HASH = `hmac-sha256$${'A'.repeat(43)}`;
@@ -115,10 +149,16 @@ function clientProblems(configFile: string | undefined, candidate: ClientConfig)
 /** Validates, stores and announces a client; returns a newly issued secret (to print once). */
 async function save(ctx: CliContext, configFile: string | undefined, candidate: ClientConfig, o: { newSecret: boolean; createdAt: number }): Promise<string | undefined> {
   const c = { ...candidate };
-  if (c.type === 'public') delete c.secretHash;
-  if (c.type === 'public' && o.newSecret) fail(['--rotate-secret: a public client has no secret']);
-  const secret = c.type !== 'public' && (o.newSecret || !c.secretHash) ? generateSecret() : undefined;
-  if (secret) c.secretHash = ctx.box.hashClientSecret(secret);
+  const method = c.tokenEndpointAuthMethod;
+  // A client has one kind of secret: none (public, private_key_jwt), recoverable (client_secret_jwt), or hashed.
+  const secretless = c.type === 'public' || method === 'private_key_jwt';
+  if (secretless || method === 'client_secret_jwt') delete c.secretHash;
+  if (secretless || method !== 'client_secret_jwt') delete c.secretEncrypted;
+  if (secretless && o.newSecret) fail([`--rotate-secret: a ${c.type === 'public' ? 'public client' : 'private_key_jwt client'} has no secret`]);
+  const held = method === 'client_secret_jwt' ? c.secretEncrypted : c.secretHash;
+  const secret = !secretless && (o.newSecret || !held) ? generateSecret() : undefined;
+  if (secret && method === 'client_secret_jwt') c.secretEncrypted = ctx.box.encrypt(secret, clientSecretAad(c.id));
+  else if (secret) c.secretHash = ctx.box.hashClientSecret(secret);
   const problems = clientProblems(configFile, c);
   if (problems.length) fail(problems);
   await ctx.stores.clients.upsert({ ...fromConfig(c, ctx.box, o.createdAt, Math.floor(Date.now() / 1000)), source: 'cli' });
@@ -194,6 +234,18 @@ export function clientCommands(program: Command, configFile: () => string | unde
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);
         await announce(ctx.config, 'clients', id);
         console.log(`client ${id} deleted`);
+      });
+    });
+
+  clients
+    .command('encrypt-secret')
+    .description('read a client_secret_jwt secret on stdin and print secretEncrypted for the config file (bound to --id and this TESSERA_SECRET)')
+    .requiredOption('--id <id>', 'the client it is for')
+    .action(async (o: { id: string }) => {
+      const secret = (await readStdin()).replace(/\r?\n$/, '');
+      if (secret.length < 32) fail(['a client_secret_jwt secret must be at least 32 characters (HS256, RFC 7518 §3.2)']);
+      await withContext(configFile(), async (ctx) => {
+        console.log(ctx.box.encrypt(secret, clientSecretAad(o.id)));
       });
     });
 

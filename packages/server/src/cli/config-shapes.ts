@@ -17,7 +17,7 @@ function prune<T extends Record<string, unknown>>(o: T): T {
 export function clientToConfig(c: Client): ClientConfig {
   const {
     id, name, type, secretHash, redirectUris, grantTypes, scopes, audience, resources, accessTokenTtl, firstParty,
-    postLogoutRedirectUris, permissions, source: _source, createdAt: _createdAt, updatedAt: _updatedAt, ...newer
+    postLogoutRedirectUris, permissions, secretEnc, source: _source, createdAt: _createdAt, updatedAt: _updatedAt, ...newer
   } = c;
   return prune({
     id,
@@ -33,6 +33,8 @@ export function clientToConfig(c: Client): ClientConfig {
     accessTokenTtl,
     firstParty,
     permissions,
+    // client_secret_jwt: the secret encrypted under TESSERA_SECRET, as `clients encrypt-secret` prints it.
+    secretEncrypted: secretEnc,
     ...newer,
   }) as ClientConfig;
 }

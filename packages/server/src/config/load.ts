@@ -7,6 +7,7 @@ import { isLoopbackHost, originProblem, redirectUriProblem, resourceUriProblem }
 import { authProblems, authSettings } from './auth-settings.js';
 import { schemaProblem } from './messages.js';
 import { parseDatabaseUrl } from '../storage/database-url.js';
+import { applyProfile, clientAuthProblems, fapi2Problems } from './client-auth-settings.js';
 
 export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
@@ -76,6 +77,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const production = env.NODE_ENV === 'production';
   try {
     problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
+    problems.push(...clientAuthProblems(cfg, production), ...fapi2Problems(cfg, seconds));
   } catch {
     // The structure is too broken for the deeper checks; the schema problems above say why.
   }
@@ -84,7 +86,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const { codeTtl, idTokenTtl, ...auth } = authSettings(cfg, seconds);
   return {
-    ...cfg,
+    ...applyProfile(cfg),
     ...auth,
     refreshTokens: {
       idleTtl: seconds(cfg.refreshTokens?.idleTtl ?? '14d'),
@@ -97,6 +99,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       maxFailuresPerIp: cfg.clientAuth?.maxFailuresPerIp ?? 100,
       maxUnknownIntrospections: cfg.clientAuth?.maxUnknownIntrospections ?? 1000,
       window: seconds(cfg.clientAuth?.window ?? '5m'),
+      acceptTokenEndpointAudience: cfg.clientAuth?.acceptTokenEndpointAudience ?? false,
     },
     production,
     source,
@@ -170,9 +173,11 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
       if (c.secret || c.secretHash) out.push(`${at}: a public client has no secret`);
       if (c.grants.includes('client_credentials')) out.push(`${at}.grants: client_credentials needs a confidential client`);
     } else {
-      if (!c.secret && !c.secretHash) out.push(`${at}: a confidential client needs secret or secretHash`);
-      if (c.secret && c.secretHash) out.push(`${at}: give either secret or secretHash, not both`);
-      if (production && c.secret) out.push(`${at}.secret: plain secrets are not allowed in production; use secretHash`);
+      // JWT client authentication has its own rules (client-auth-settings.ts).
+      const jwtAuth = c.tokenEndpointAuthMethod === 'private_key_jwt' || c.tokenEndpointAuthMethod === 'client_secret_jwt';
+      if (!jwtAuth && !c.secret && !c.secretHash) out.push(`${at}: a confidential client needs secret or secretHash`);
+      if (!jwtAuth && c.secret && c.secretHash) out.push(`${at}: give either secret or secretHash, not both`);
+      if (production && c.secret) out.push(`${at}.secret: plain secrets are not allowed in production; use ${c.tokenEndpointAuthMethod === 'client_secret_jwt' ? 'secretEncrypted' : 'secretHash'}`);
     }
     (c.redirectUris ?? []).forEach((u, j) => {
       const p = redirectUriProblem(u);

@@ -25,6 +25,20 @@ export const ClientConfigSchema = Type.Object(
     allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
     /** ID token `alg` (OIDC Registration `id_token_signed_response_alg`): RS256 (default) or keys.algorithm. */
     idTokenSignedResponseAlg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')])),
+    /** RFC 7591 §2 token_endpoint_auth_method; default client_secret_basic/_post (confidential), none (public). */
+    tokenEndpointAuthMethod: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('client_secret_jwt'), Type.Literal('private_key_jwt'), Type.Literal('none')])),
+    /** The one JWS alg this client's assertions use (OIDC Registration token_endpoint_auth_signing_alg). */
+    tokenEndpointAuthSigningAlg: Type.Optional(Type.Union([Type.Literal('RS256'), Type.Literal('PS256'), Type.Literal('ES256'), Type.Literal('EdDSA'), Type.Literal('Ed25519'), Type.Literal('HS256')])),
+    /** private_key_jwt: the client's public keys (a JWK Set) … */
+    jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }), { minItems: 1, maxItems: 20 }) })),
+    /** … or an https URL serving them. */
+    jwksUri: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** client_secret_jwt in production: the secret as `tessera clients encrypt-secret` printed it. */
+    secretEncrypted: Type.Optional(Type.String({ pattern: '^v1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 2000 })),
+    /** RFC 9126 §6: this client must push its authorization requests (PAR). */
+    requirePushedAuthorizationRequests: Type.Optional(Type.Boolean()),
+    /** RFC 9449 §5: access tokens of this client must be DPoP-bound (enforced by the DPoP code). */
+    dpopBoundAccessTokens: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -61,6 +75,10 @@ export const ConfigSchema = Type.Object(
     databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
     /** Optional Redis (redis://…): revocation fan-out and cache invalidation between instances. */
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    /** A security profile preset: `fapi2` (FAPI 2.0 Security Profile) enforces what it requires at start. */
+    profile: Type.Optional(Type.Literal('fapi2')),
+    /** RFC 9126 §5: every client must use pushed authorization requests. */
+    requirePushedAuthorizationRequests: Type.Optional(Type.Boolean()),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     tokens: Type.Object(
       {
@@ -102,6 +120,8 @@ export const ConfigSchema = Type.Object(
           maxUnknownIntrospections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000 })),
           maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           window: Type.Optional(Duration),
+          /** Also accept `<issuer>/token` as a client assertion's aud (older clients; rfc7523bis prefers the issuer alone). */
+          acceptTokenEndpointAudience: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
@@ -142,7 +162,7 @@ export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 
   sessions: { ttl: number; idleTtl: number };
   login: { maxFailuresPerAccount: number; maxFailuresPerIp: number; window: number; slowDownAfter: number; maxDelay: number; deviceCookieTtl: number };
   refreshTokens: { idleTtl: number; absoluteTtl: number; graceSeconds: number };
-  clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; maxUnknownIntrospections: number; window: number };
+  clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; maxUnknownIntrospections: number; window: number; acceptTokenEndpointAudience?: boolean };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
   clients: ClientConfig[];
   /** Where the config came from, for messages. */

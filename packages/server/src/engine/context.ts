@@ -5,6 +5,7 @@ import type { SecretBox } from './keys/secret-box.js';
 import type { AuditLog, Revoker } from './revocation/revoker.js';
 import type { CallerThrottle } from './login/throttle.js';
 import type { ClientAuthThrottle } from './client-auth/throttled.js';
+import type { ClientAssertionVerifier } from './client-auth/jwt-assertion.js';
 
 /** What protocol code may use: wired once in the composition root (server.ts). */
 export interface EngineContext {
@@ -19,5 +20,7 @@ export interface EngineContext {
   introspectionThrottle: CallerThrottle;
   /** Security events for the operator (J6): reuse detected, families revoked. Never tokens. */
   audit: AuditLog;
+  /** JWT client authentication (RFC 7523): client keys, the jti replay store. */
+  clientAssertions: ClientAssertionVerifier;
   now(): number;
 }

@@ -9,6 +9,8 @@ import { KyselyLoginAttemptStore } from './kysely/login-attempts.js';
 import { KyselyAuthorizationCodeStore } from './kysely/codes.js';
 import { KyselyRefreshTokenStore } from './kysely/refresh-tokens.js';
 import { KyselyRevocationStore } from './kysely/revocations.js';
+import { KyselyAssertionReplayStore } from './kysely/client-assertions.js';
+import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -27,5 +29,7 @@ export function createStores(db: Db): Stores {
     consents: new KyselyConsentStore(db.kysely),
     loginAttempts: new KyselyLoginAttemptStore(db.kysely),
     codes: new KyselyAuthorizationCodeStore(db.kysely),
+    assertionJtis: new KyselyAssertionReplayStore(db.kysely),
+    pushedRequests: new KyselyPushedRequestStore(db.kysely),
   };
 }

@@ -23,6 +23,29 @@ export interface ClientsTable {
   allowed_origins: Generated<string>;
   /** JWS alg of its ID tokens; null = RS256 (migration 006). */
   id_token_signed_response_alg: string | null;
+  /** RFC 7523 / RFC 9126 settings (migration 007). */
+  token_endpoint_auth_method: string | null;
+  token_endpoint_auth_signing_alg: string | null;
+  jwks: string | null;
+  jwks_uri: string | null;
+  secret_enc: string | null;
+  require_par: number;
+}
+
+/** Used client-assertion jtis (RFC 7523 §3 item 7), until the assertion's exp. */
+export interface ClientAssertionJtisTable {
+  id: string;
+  expires_at: number;
+}
+
+/** RFC 9126 pushed authorization requests: the request parameters behind one request_uri. */
+export interface PushedAuthorizationRequestsTable {
+  uri_hash: string;
+  client_id: string;
+  params: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -173,4 +196,6 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   authorization_codes: AuthorizationCodesTable;
   code_issued_tokens: CodeIssuedTokensTable;
+  client_assertion_jtis: ClientAssertionJtisTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
 }

@@ -4,6 +4,9 @@
  */
 export type ClientType = 'confidential' | 'public';
 
+/** RFC 7591 §2 / OIDC Core §9 client authentication methods. */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+
 export interface Client {
   id: string;
   name: string;
@@ -31,6 +34,21 @@ export interface Client {
   allowedOrigins?: string[];
   /** JWS `alg` of its ID tokens (OIDC Registration `id_token_signed_response_alg`); absent = RS256. */
   idTokenSignedResponseAlg?: string | undefined;
+  /**
+   * RFC 7591 §2 `token_endpoint_auth_method`. Absent: `client_secret_basic` or `client_secret_post` for
+   * confidential clients, `none` for public ones. When set, only this method is accepted.
+   */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** OIDC Registration `token_endpoint_auth_signing_alg`: the one JWS alg its assertions may use. */
+  tokenEndpointAuthSigningAlg?: string;
+  /** private_key_jwt: the client's public keys inline (RFC 7517 JWK Set) … */
+  jwks?: { keys: Record<string, unknown>[] };
+  /** … or where to fetch them (https; cached). */
+  jwksUri?: string;
+  /** client_secret_jwt only: the secret itself, AES-256-GCM under the key-encryption key (aad: client id). */
+  secretEnc?: string;
+  /** RFC 9126 §6: this client must use PAR; a plain /authorize request is refused. */
+  requirePushedAuthorizationRequests?: boolean;
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -216,6 +234,38 @@ export interface Stores {
   consents: ConsentStore;
   loginAttempts: LoginAttemptStore;
   codes: AuthorizationCodeStore;
+  assertionJtis: AssertionReplayStore;
+  pushedRequests: PushedRequestStore;
+}
+
+/** Single-use identifiers (client-assertion `jti`s, RFC 7523 §3), shared by every instance. */
+export interface AssertionReplayStore {
+  /**
+   * Records `id` as used until `expiresAt`, as one conditional write: true only for the first caller;
+   * false while an earlier use has not expired.
+   */
+  use(id: string, expiresAt: number, now: number): Promise<boolean>;
+  purgeExpired(now: number): Promise<number>;
+}
+
+/** An RFC 9126 pushed authorization request: the parameters behind one `request_uri`. */
+export interface PushedRequest {
+  /** SHA-256 of the random part of the request_uri. */
+  uriHash: string;
+  clientId: string;
+  params: Record<string, string | string[]>;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface PushedRequestStore {
+  insert(request: PushedRequest): Promise<void>;
+  /**
+   * Single use (RFC 9126 §4) as one conditional UPDATE: the request for the one caller that marked it
+   * used; undefined when unknown, expired, already used, or pushed by another client.
+   */
+  consume(uriHash: string, clientId: string, now: number): Promise<PushedRequest | undefined>;
+  purgeExpired(now: number): Promise<number>;
 }
 
 /** A refresh-token family: one grant, rotated token by token (RFC 9700 §4.14.2). */

@@ -7,7 +7,8 @@ import { isRandomToken, randomToken, sha256 } from '../sessions/secrets.js';
 import { AuthorizationError } from './errors.js';
 import { decide } from './decide.js';
 import { issueCode } from './issue-code.js';
-import { parseAuthorizationRequest, type AuthorizationRequest } from './request.js';
+import type { AuthorizationRequest } from './request.js';
+import { resolveAuthorizationRequest } from '../par/index.js';
 import { errorResponseUri } from './response.js';
 
 /** The browser's cookies: a random browser id (always set by the HTTP layer) and the session, if any. */
@@ -42,7 +43,8 @@ export class AuthorizationFlow {
   ) {}
 
   async start(raw: RawParams, browser: Browser): Promise<Outcome> {
-    const { client, request } = await parseAuthorizationRequest(raw, this.ctx.stores.clients, this.ctx.config.issuer);
+    // RFC 9126 §4: a pushed request (request_uri) or a direct one, where PAR is not required.
+    const { client, request } = await resolveAuthorizationRequest(raw, this.ctx);
     const session = await this.sessions.load(browser.session);
     return this.#proceed(client, request, session, undefined, browser);
   }

@@ -39,7 +39,11 @@ export async function authenticateClientThrottled(input: ClientAuthInput, ip: st
   const wait = await ctx.clientAuthThrottle.retryAfter(id, ip);
   if (wait > 0) throw new TooManyRequests('too many failed client authentications; try again later', { retryAfter: wait });
   try {
-    return await authenticateClient(input, ctx.stores.clients, ctx.box);
+    return await authenticateClient(input, ctx.stores.clients, ctx.box, {
+      assertions: ctx.clientAssertions,
+      // FAPI 2.0 Security Profile §5.3.2.1: private_key_jwt (or mTLS, not offered) only.
+      onlyMethods: ctx.config.profile === 'fapi2' ? ['private_key_jwt'] : undefined,
+    });
   } catch (e) {
     if (e instanceof InvalidClient) await ctx.clientAuthThrottle.recordFailure(id, ip);
     throw e;

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ClientsTable, Database } from '../schema.js';
-import type { Client, ClientStore } from '../stores.js';
+import type { Client, ClientStore, TokenEndpointAuthMethod } from '../stores.js';
 
 function toClient(r: Selectable<ClientsTable>): Client {
   return {
@@ -19,6 +19,12 @@ function toClient(r: Selectable<ClientsTable>): Client {
     permissions: JSON.parse(r.permissions) as string[],
     allowedOrigins: JSON.parse(r.allowed_origins) as string[],
     idTokenSignedResponseAlg: r.id_token_signed_response_alg ?? undefined,
+    ...(r.token_endpoint_auth_method ? { tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod } : {}),
+    ...(r.token_endpoint_auth_signing_alg ? { tokenEndpointAuthSigningAlg: r.token_endpoint_auth_signing_alg } : {}),
+    ...(r.jwks ? { jwks: JSON.parse(r.jwks) as { keys: Record<string, unknown>[] } } : {}),
+    ...(r.jwks_uri ? { jwksUri: r.jwks_uri } : {}),
+    ...(r.secret_enc ? { secretEnc: r.secret_enc } : {}),
+    ...(r.require_par === 1 ? { requirePushedAuthorizationRequests: true } : {}),
     source: r.source,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -42,6 +48,12 @@ function toRow(c: Client): Insertable<ClientsTable> {
     permissions: JSON.stringify(c.permissions ?? []),
     allowed_origins: JSON.stringify(c.allowedOrigins ?? []),
     id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? null,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? null,
+    token_endpoint_auth_signing_alg: c.tokenEndpointAuthSigningAlg ?? null,
+    jwks: c.jwks ? JSON.stringify(c.jwks) : null,
+    jwks_uri: c.jwksUri ?? null,
+    secret_enc: c.secretEnc ?? null,
+    require_par: c.requirePushedAuthorizationRequests ? 1 : 0,
     source: c.source,
     created_at: c.createdAt,
     updated_at: c.updatedAt,

@@ -4,6 +4,7 @@ import * as m002 from './002_users_sessions_codes.js';
 import * as m003 from './003_refresh_revocation.js';
 import * as m004 from './004_code_challenge_index.js';
 import * as m006 from './006_client_allowed_origins.js';
+import * as m007 from './007_client_assertions_par.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '003_refresh_revocation': m003,
   '004_code_challenge_index': m004,
   '006_client_allowed_origins': m006,
+  '007_client_assertions_par': m007,
 };
 
 export const migrationProvider: MigrationProvider = {
