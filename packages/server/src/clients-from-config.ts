@@ -35,6 +35,7 @@ function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, now: num
     firstParty: c.firstParty ?? false,
     postLogoutRedirectUris: c.postLogoutRedirectUris ?? [],
     permissions: c.permissions ?? [],
+    dpopBoundAccessTokens: c.dpopBoundAccessTokens ?? false,
     source: 'config',
     createdAt,
     updatedAt: now,

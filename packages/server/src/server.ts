@@ -29,6 +29,9 @@ import { CachedClientStore } from './storage/cached-clients.js';
 import { Metrics } from './http/metrics.js';
 import type { DeniedToken } from './storage/stores.js';
 import { TemporarilyUnavailable } from '@tessera/protocol';
+import { DpopNonces, DpopProofs, dpopSettings, type DpopReplayStore } from './engine/dpop/index.js';
+import { KyselyDpopReplayStore } from './storage/kysely/dpop-replay.js';
+import { RedisDpopReplayStore } from './storage/redis/dpop-replay.js';
 
 /** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
 const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect']);
@@ -93,6 +96,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     });
     messenger.subscribe('keys', () => void keyring.reload().catch((e: unknown) => log.warn({ err: e }, 'key reload failed')));
     const throttle = new LoginThrottle(stores.loginAttempts, config.login, now);
+    // RFC 9449 §11.1: proofs are single use across every instance (database, or Redis when configured).
+    const dbReplay = new KyselyDpopReplayStore(db.kysely);
+    const dpopReplay: DpopReplayStore = config.redisUrl
+      ? new RedisDpopReplayStore(config.redisUrl, config.issuer, dbReplay, (message, err) => log.warn({ err }, message))
+      : dbReplay;
     const ctx: EngineContext = {
       config,
       stores,
@@ -106,6 +114,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       introspectionThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxUnknownIntrospections, maxFailuresPerIp: config.clientAuth.maxUnknownIntrospections * 10, window: config.clientAuth.window }, now, 'introspect:'),
       clientAuthThrottle: new LoginThrottle(stores.loginAttempts, { maxFailuresPerAccount: config.clientAuth.maxFailuresPerClient, maxFailuresPerIp: config.clientAuth.maxFailuresPerIp, window: config.clientAuth.window }, now, 'client:'),
       audit,
+      dpop: new DpopProofs(dpopSettings(config), dpopReplay, new DpopNonces(box, 300), now),
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
@@ -172,6 +181,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         stores.codes.purgeExpired(now()),
         stores.refreshTokens.purgeExpired(now()),
         stores.revocations.purgeExpired(now()),
+        dpopReplay.purgeExpired(now()),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();
@@ -195,6 +205,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
         await app.close().finally(() => clearInterval(sweep));
         await messenger.close();
+        await dpopReplay.close?.();
         await db.close();
       },
     };

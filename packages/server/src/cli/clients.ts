@@ -26,7 +26,8 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .option('--redirect-uri <uri...>', 'registered redirect URIs (exact match)', [])
     .option('--audience <uri>', 'default audience (aud) of its access tokens')
     .option('--resource <uri...>', 'further resource indicators it may request', [])
-    .action(async (o: { id: string; name?: string; type: string; grant: string[]; scope: string[]; redirectUri: string[]; audience?: string; resource: string[] }) => {
+    .option('--dpop-bound', 'refuse token requests without a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
+    .action(async (o: { id: string; name?: string; type: string; grant: string[]; scope: string[]; redirectUri: string[]; audience?: string; resource: string[]; dpopBound?: boolean }) => {
       const problems: string[] = [];
       if (!/^[A-Za-z0-9._~-]{1,128}$/.test(o.id)) problems.push('--id: 1-128 characters of A-Z a-z 0-9 . _ ~ -');
       if (o.id.startsWith(USER_SUB_PREFIX)) problems.push(`--id: the prefix ${USER_SUB_PREFIX} is reserved for users`);
@@ -59,6 +60,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
           resources: o.resource,
           accessTokenTtl: undefined,
           firstParty: false,
+          dpopBoundAccessTokens: o.dpopBound === true,
           source: 'cli',
           createdAt: now,
           updatedAt: now,

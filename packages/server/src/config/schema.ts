@@ -21,6 +21,8 @@ export const ClientConfigSchema = Type.Object(
     postLogoutRedirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 })),
     /** `introspect`: may call /introspect and read the revocation feed (resource servers). */
     permissions: Type.Optional(Type.Array(Type.Literal('introspect'), { maxItems: 4 })),
+    /** RFC 9449 §5.2: refuse token requests without a DPoP proof (no bearer tokens for this client). */
+    dpopBoundAccessTokens: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -93,6 +95,17 @@ export const ConfigSchema = Type.Object(
           maxUnknownIntrospections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000 })),
           maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           window: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** DPoP (RFC 9449): proof algorithms, how old a proof may be, and whether proofs need a server nonce. */
+    dpop: Type.Optional(
+      Type.Object(
+        {
+          algorithms: Type.Optional(Type.Array(Type.Union(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'].map((a) => Type.Literal(a))), { minItems: 1, maxItems: 11 })),
+          proofMaxAge: Type.Optional(Type.Integer({ minimum: 5, maximum: 600 })),
+          requireNonce: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

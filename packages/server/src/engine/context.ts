@@ -4,6 +4,7 @@ import type { Keyring } from './keys/keyring.js';
 import type { SecretBox } from './keys/secret-box.js';
 import type { AuditLog, Revoker } from './revocation/revoker.js';
 import type { LoginThrottle } from './login/throttle.js';
+import type { DpopProofs } from './dpop/proofs.js';
 
 /** What protocol code may use: wired once in the composition root (server.ts). */
 export interface EngineContext {
@@ -18,5 +19,7 @@ export interface EngineContext {
   introspectionThrottle: LoginThrottle;
   /** Security events for the operator (J6): reuse detected, families revoked. Never tokens. */
   audit: AuditLog;
+  /** DPoP proofs at /token and /userinfo (RFC 9449), with the shared replay cache. */
+  dpop: DpopProofs;
   now(): number;
 }

@@ -27,7 +27,7 @@ export function corsSupport(app: FastifyInstance, clients: ClientStore): void {
     const origin = request.headers.origin;
     reply.header('vary', 'Origin');
     if (origin === undefined || !(await allowed(origin))) return false;
-    reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'WWW-Authenticate');
+    reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'WWW-Authenticate, DPoP-Nonce');
     return true;
   };
 
@@ -39,7 +39,7 @@ export function corsSupport(app: FastifyInstance, clients: ClientStore): void {
       if (await apply(request, reply)) {
         reply
           .header('access-control-allow-methods', path === '/token' ? 'POST' : 'GET, POST')
-          .header('access-control-allow-headers', 'Authorization, Content-Type')
+          .header('access-control-allow-headers', 'Authorization, Content-Type, DPoP')
           .header('access-control-max-age', '600');
       }
       return reply.code(204).header('cache-control', 'no-store').send();

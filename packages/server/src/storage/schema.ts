@@ -19,6 +19,8 @@ export interface ClientsTable {
   /** JSON array (migration 002). */
   post_logout_redirect_uris: Generated<string>;
   permissions: Generated<string>;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens` (migration 008). */
+  dpop_bound_access_tokens: Generated<number>;
 }
 
 export interface SigningKeysTable {
@@ -106,6 +108,8 @@ export interface AuthorizationCodesTable {
   expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+  /** RFC 9449 §10 `dpop_jkt` (migration 008). */
+  dpop_jkt: Generated<string | null>;
 }
 
 export interface CodeIssuedTokensTable {
@@ -127,6 +131,8 @@ export interface RefreshFamiliesTable {
   absolute_expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** RFC 9449 §5: the key a public client's family is bound to (migration 008). */
+  dpop_jkt: Generated<string | null>;
 }
 
 export interface RefreshTokensTable {
@@ -155,7 +161,14 @@ export interface RevokedTokensTable {
   reason: string;
 }
 
+export interface DpopReplayTable {
+  /** SHA-256 of the proof key thumbprint and `jti`. */
+  id: string;
+  expires_at: number;
+}
+
 export interface Database {
+  dpop_replay: DpopReplayTable;
   refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   issued_access_tokens: IssuedAccessTokensTable;

@@ -24,6 +24,8 @@ export interface Client {
   postLogoutRedirectUris?: string[];
   /** Extra rights: `introspect` lets a resource server call /introspect and read the revocation feed. */
   permissions?: string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. */
+  dpopBoundAccessTokens?: boolean;
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -169,6 +171,8 @@ export interface AuthorizationCode {
   expiresAt: number;
   consumedAt: number | undefined;
   revokedAt: number | undefined;
+  /** RFC 9449 §10: thumbprint of the key the code was bound to at /authorize (`dpop_jkt`). */
+  dpopJkt?: string | undefined;
 }
 
 /** What a code's redemption issued: an access token (by jti) or a refresh-token family (by id). */
@@ -221,6 +225,8 @@ export interface RefreshFamily {
   createdAt: number;
   absoluteExpiresAt: number;
   revokedAt: number | undefined;
+  /** RFC 9449 §5: a public client's family is bound to its DPoP key; every refresh must prove it. */
+  dpopJkt?: string | undefined;
 }
 
 export interface RefreshToken {

@@ -4,7 +4,7 @@ import { randomToken, sha256 } from '../sessions/secrets.js';
 import type { EngineContext } from '../context.js';
 
 /** What a new family is granted: the family record without its bookkeeping. */
-export type RefreshGrant = Pick<RefreshFamily, 'clientId' | 'sub' | 'sid' | 'scopes' | 'resources' | 'authTime'>;
+export type RefreshGrant = Pick<RefreshFamily, 'clientId' | 'sub' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'dpopJkt'>;
 
 /** A new opaque refresh token (256-bit, B14) for `familyId`; only its SHA-256 is stored (D9). */
 export function newRefreshToken(familyId: string, now: number, idleTtl: number, absoluteExpiresAt: number): { value: string; row: RefreshToken } {

@@ -15,6 +15,7 @@ function toFamily(r: Selectable<RefreshFamiliesTable>): RefreshFamily {
     createdAt: Number(r.created_at),
     absoluteExpiresAt: Number(r.absolute_expires_at),
     revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+    dpopJkt: r.dpop_jkt ?? undefined,
   };
 }
 
@@ -61,6 +62,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
           absolute_expires_at: f.absoluteExpiresAt,
           revoked_at: null,
           revoked_reason: null,
+          dpop_jkt: f.dpopJkt ?? null,
         })
         .execute();
       await tx.insertInto('refresh_tokens').values(tokenRow(first)).execute();
@@ -75,7 +77,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       .select([
         't.token_hash', 't.family_id', 't.created_at', 't.expires_at', 't.rotated_at', 't.grace_used', 't.revoked_at',
         'f.client_id', 'f.sub', 'f.sid', 'f.scope', 'f.resources', 'f.auth_time', 'f.created_at as family_created_at',
-        'f.absolute_expires_at', 'f.revoked_at as family_revoked_at', 'f.revoked_reason',
+        'f.absolute_expires_at', 'f.revoked_at as family_revoked_at', 'f.revoked_reason', 'f.dpop_jkt',
       ])
       .where('t.token_hash', '=', tokenHash)
       .executeTakeFirst();
