@@ -57,21 +57,22 @@ export function accessTokenHash(token: string): string {
   return createHash('sha256').update(token, 'ascii').digest('base64url');
 }
 
-/** Imported proof keys by their JWK text: a client signs every proof with the same key. Bounded. */
-const keyCache = new Map<string, CryptoKey | Uint8Array>();
+/** Imported proof keys and their thumbprints by JWK text: a client signs every proof with one key. Bounded. */
+const keyCache = new Map<string, { key: CryptoKey | Uint8Array; jkt: string }>();
 const KEY_CACHE = 1000;
 
-async function proofKey(header: JWTHeaderParameters): Promise<CryptoKey | Uint8Array> {
+async function proofKey(header: JWTHeaderParameters): Promise<{ key: CryptoKey | Uint8Array; jkt: string }> {
   const jwk = header.jwk as JWK;
   const id = `${header.alg}:${JSON.stringify(jwk)}`;
-  let key = keyCache.get(id);
-  if (!key) {
-    key = await importJWK({ ...jwk, ext: true }, header.alg);
+  let entry = keyCache.get(id);
+  if (!entry) {
+    const key = await importJWK({ ...jwk, ext: true }, header.alg);
     if ((key as CryptoKey).type !== 'public') reject('jwk is not a public key');
+    entry = { key, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
     if (keyCache.size >= KEY_CACHE) keyCache.delete(keyCache.keys().next().value!);
-    keyCache.set(id, key);
+    keyCache.set(id, entry);
   }
-  return key;
+  return entry;
 }
 
 /**
@@ -94,15 +95,17 @@ export async function verifyDpopProof(input: DpopProofInput, options: DpopProofO
   if (proof!.length > MAX_PROOF || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof!)) reject('not a compact JWS');
   const now = options.now ?? Math.floor(Date.now() / 1000);
   let payload: Record<string, unknown>;
-  let header: JWTHeaderParameters;
+  let jkt = '';
   try {
-    ({ payload, protectedHeader: header } = await jwtVerify(proof!, async (h) => {
+    ({ payload } = await jwtVerify(proof!, async (h) => {
       if (typeof h.alg !== 'string' || !options.algorithms.includes(h.alg)) reject(`alg ${String(h.alg)} not allowed`);
       const jwk = h.jwk as unknown;
       if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) reject('jwk header missing');
       const priv = PRIVATE_MEMBERS.find((m) => Object.hasOwn(jwk as object, m));
       if (priv) reject(`jwk carries the private member ${priv}`);
-      return proofKey(h);
+      const entry = await proofKey(h);
+      jkt = entry.jkt;
+      return entry.key;
     }, {
       typ: 'dpop+jwt',
       algorithms: [...options.algorithms],
@@ -126,6 +129,5 @@ export async function verifyDpopProof(input: DpopProofInput, options: DpopProofO
     if (typeof ath !== 'string') reject('ath missing');
     if (ath !== accessTokenHash(input.accessToken)) reject('ath does not match the access token');
   }
-  const jkt = await calculateJwkThumbprint(header.jwk as JWK, 'sha256');
   return { jkt, jti: jti as string, iat: iat as number, nonce: nonce as string | undefined, expiresAt: (iat as number) + options.maxAge + options.clockTolerance };
 }
