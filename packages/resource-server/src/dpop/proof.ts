@@ -122,7 +122,8 @@ export async function verifyDpopProof(input: DpopProofInput, options: DpopProofO
   const { jti, htm, htu, iat, ath, nonce } = payload;
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI) reject('jti missing or malformed');
   if (typeof htm !== 'string' || htm !== input.method) reject(`htm ${String(htm).slice(0, 16)} is not ${input.method}`);
-  if (typeof htu !== 'string' || normaliseHtu(htu) === undefined || normaliseHtu(htu) !== normaliseHtu(input.url)) reject('htu does not match the request URI');
+  const claimed = typeof htu === 'string' ? normaliseHtu(htu) : undefined;
+  if (claimed === undefined || claimed !== normaliseHtu(input.url)) reject('htu does not match the request URI');
   if (typeof iat !== 'number') reject('iat is not a number');
   if (nonce !== undefined && typeof nonce !== 'string') reject('nonce is not a string');
   if (input.accessToken !== undefined) {
