@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidDpopProof, InvalidToken, UseDpopNonce } from '@tessera/protocol';
 import type { BearerRequest } from '../bearer.js';
 import { verifyDpopProof } from './proof.js';
@@ -50,7 +51,9 @@ export class DpopChecker {
     if (this.#nonces && !this.#nonces.valid(proof.nonce, now)) {
       throw new UseDpopNonce('the DPoP proof must carry the resource server\'s nonce', { nonce: this.#nonces.current(now), debug: proof.nonce === undefined ? 'nonce missing' : 'nonce stale' });
     }
-    if (!this.#replay.use(`${jkt} ${proof.jti}`, proof.expiresAt, now)) throw new InvalidDpopProof('the DPoP proof was already used', { debug: 'jti replayed' });
+    // Fixed-size entries (a 256-bit hash), so a long `jti` costs no more memory than a short one.
+    const id = createHash('sha256').update(`${jkt} ${proof.jti}`).digest('base64url');
+    if (!this.#replay.use(id, proof.expiresAt, now)) throw new InvalidDpopProof('the DPoP proof was already used', { debug: 'jti replayed' });
   }
 
   /** The nonce for the next proof, when nonces are in use (sent as `DPoP-Nonce`). */

@@ -3,3 +3,4 @@ export { DpopNonces } from './nonce.js';
 export type { DpopReplayStore } from './store.js';
 export { dpopSettings } from './settings.js';
 export { boundKey, checkSenderConstraint, type PresentedToken } from './binding.js';
+export { parDpopJkt } from './par.js';
