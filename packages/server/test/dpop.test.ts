@@ -160,6 +160,17 @@ describe('DPoP with the code flow, refresh and /userinfo', () => {
     await refused(await refresh(next.refresh_token, other), 400, 'invalid_grant');
   });
 
+  test('a public client\'s unbound family is bound by its first DPoP refresh', async () => {
+    const t = await (await redeem(await code('dpop-spa', SPA_REDIRECT), undefined)).json() as { refresh_token: string; token_type: string };
+    assert.equal(t.token_type, 'Bearer');
+    const res = await refresh(t.refresh_token, key);
+    assert.equal(res.status, 200);
+    const next = await res.json() as { refresh_token: string };
+    await refused(await refresh(next.refresh_token, other), 400, 'invalid_grant');
+    await refused(await refresh(next.refresh_token, undefined), 400, 'invalid_grant');
+    assert.equal((await refresh(next.refresh_token, key)).status, 200);
+  });
+
   test('a confidential client\'s refresh token is not bound (RFC 9449 §5): a new key gets tokens bound to it', async () => {
     const t = await (await redeem(await code('dpop-web', WEB_REDIRECT), key, 'dpop-web', WEB_REDIRECT)).json() as { refresh_token: string };
     const res = await refresh(t.refresh_token, other, 'dpop-web');

@@ -254,6 +254,11 @@ export interface RefreshTokenStore {
   rotate(oldHash: string, next: RefreshToken, now: number, graceSeconds: number, issued?: IssuedAccessToken): Promise<RotateOutcome>;
   /** Revokes the family (every token in it); false when it was already revoked. */
   revokeFamily(familyId: string, now: number, reason: string): Promise<boolean>;
+  /**
+   * RFC 9449 §5: binds a not yet bound family to a DPoP key (one conditional UPDATE). True when the
+   * family is now bound to `jkt`, false when it was already bound to another key.
+   */
+  bindDpopKey(familyId: string, jkt: string): Promise<boolean>;
   /** Live families of a browser session, or of a user (all sessions). */
   familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]>;
   purgeExpired(now: number): Promise<number>;

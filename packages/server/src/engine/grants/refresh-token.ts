@@ -33,6 +33,11 @@ export const refreshToken: GrantHandler = {
     if (family.dpopJkt !== undefined && family.dpopJkt !== req.dpopJkt) {
       throw new InvalidGrant('the refresh token is bound to another DPoP key', { debug: req.dpopJkt ? 'DPoP key mismatch' : 'no DPoP proof for a bound refresh token' });
     }
+    // A public client's family first refreshed with DPoP is bound from then on (its new token is issued to that key).
+    if (family.dpopJkt === undefined && req.dpopJkt !== undefined && req.client.type === 'public'
+      && !(await ctx.stores.refreshTokens.bindDpopKey(family.familyId, req.dpopJkt))) {
+      throw new InvalidGrant('the refresh token is bound to another DPoP key', { debug: 'family bound concurrently to another key' });
+    }
 
     // C12: a narrower scope is allowed for the access token; the new refresh token keeps the grant's scope.
     const requested = parseScope(req.params.scope);

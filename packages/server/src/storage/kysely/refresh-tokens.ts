@@ -110,6 +110,12 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
     });
   }
 
+  async bindDpopKey(familyId: string, jkt: string): Promise<boolean> {
+    await this.db.updateTable('refresh_families').set({ dpop_jkt: jkt }).where('family_id', '=', familyId).where('dpop_jkt', 'is', null).execute();
+    const row = await this.db.selectFrom('refresh_families').select('dpop_jkt').where('family_id', '=', familyId).executeTakeFirst();
+    return row?.dpop_jkt === jkt;
+  }
+
   async familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]> {
     if (filter.sid === undefined && filter.sub === undefined) return [];
     let q = this.db.selectFrom('refresh_families').select('family_id').where('revoked_at', 'is', null);
