@@ -11,6 +11,7 @@ import type { DpopReplayStore } from '../../engine/dpop/store.js';
 export class RedisDpopReplayStore implements DpopReplayStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  #warnedAt = 0;
 
   constructor(
     url: string,
@@ -30,7 +31,11 @@ export class RedisDpopReplayStore implements DpopReplayStore {
       try {
         return (await this.#redis.set(this.#prefix + id, '1', 'EX', ttl, 'NX')) === 'OK';
       } catch (e) {
-        this.warn('redis unavailable: DPoP replay cache falls back to the database', e);
+        // One warning per 30 s while Redis fails, not one per proof.
+        if (Date.now() - this.#warnedAt > 30_000) {
+          this.#warnedAt = Date.now();
+          this.warn('redis unavailable: DPoP replay cache falls back to the database', e);
+        }
       }
     }
     return this.fallback.use(id, expiresAt, now);
