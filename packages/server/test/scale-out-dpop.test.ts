@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { basic, freePort, postForm, serviceClient, SERVICE_SECRET } from './helpers.ts';
+import { basic, freePort, postForm, serviceClient, SERVICE_SECRET, startServer } from './helpers.ts';
 import { postgres, type TestDatabase } from './support/backends.ts';
 import { clusterSecret, redisDatabase, startInstance, waitFor, type Instance } from './support/cluster.ts';
 import { dpopKey, proof, type DpopKey } from './support/dpop.ts';
@@ -77,3 +77,20 @@ async function redisUp(node: Instance): Promise<number> {
   const text = await (await fetch(`${node.url}/metrics`)).text();
   return Number(/^tessera_redis_up (\d)/m.exec(text)?.[1] ?? NaN);
 }
+
+describe('Redis configured but unreachable', () => {
+  test('the database takes over the replay cache: a replayed proof is still refused', async () => {
+    const port = await freePort(); // nothing listens there
+    const s = await startServer({ redisUrl: `redis://127.0.0.1:${port}` });
+    try {
+      const p = await proof(key, { htu: `${s.url}/token` });
+      const send = () => postForm(`${s.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic(serviceClient.id, SERVICE_SECRET), dpop: p });
+      assert.equal((await send()).status, 200);
+      const replay = await send();
+      assert.equal(replay.status, 400);
+      assert.equal((await replay.json() as { error: string }).error, 'invalid_dpop_proof');
+    } finally {
+      await s.dispose();
+    }
+  });
+});
