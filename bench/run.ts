@@ -3,7 +3,7 @@
  *   npm run bench -- --quick            a few seconds per scenario: validates the harness
  *   npm run bench -- --full             the real run (≈ 12 min on 2 cores)
  *   npm run bench -- --render=results/<file>.json   rewrite RESULTS.md from a finished run
- *   options: --only=limit,cc,grants,rs,revocation,memory,rows   --algs=RS256,ES256,EdDSA (client credentials)
+ *   options: --only=limit,cc,grants,rs,revocation,memory,rows,dpop   --algs=RS256,ES256,EdDSA (client credentials)
  *            --only=levers [--levers=stmt-cache]   A/B of a proposed Tessera optimisation (bench-side patch)
  *            --profile (Tessera children write .cpuprofile into results/profiles-<time>/)
  * Every server runs in its own child process on 127.0.0.1; nothing leaves the machine.
@@ -26,6 +26,7 @@ import { memoryAfterLoad } from './scenarios/memory.ts';
 import { storedRows } from './scenarios/stored-rows.ts';
 import { revocationFanout } from './scenarios/revocation.ts';
 import { levers } from './scenarios/levers.ts';
+import { dpopIssuance, dpopRoute } from './scenarios/dpop.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const argv = process.argv.slice(2);
@@ -64,6 +65,8 @@ const scenarios: [string, string, () => Promise<void>][] = [
   ['revocation', 'revocation fan-out', () => revocationFanout(ctx)],
   ['memory', 'RSS after load', () => memoryAfterLoad(ctx)],
   ['rows', 'stored rows vs empty', () => storedRows(ctx)],
+  ...ALGS.filter((a) => algs.includes(a) && a !== 'EdDSA').map((alg): [string, string, () => Promise<void>] => ['dpop', `DPoP issuance ${alg}`, () => dpopIssuance(ctx, alg)]),
+  ['dpop', 'DPoP-protected route', () => dpopRoute(ctx)],
   // An experiment, not part of the default run: --only=levers [--levers=stmt-cache].
   ['levers', 'lever experiment', () => levers(ctx, argv.find((a) => a.startsWith('--levers='))?.slice(9).split(',') ?? ['stmt-cache'])],
 ];

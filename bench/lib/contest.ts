@@ -13,6 +13,8 @@ export interface Contestant {
   name: string;
   server: ServerProcess;
   spec: Omit<LoadSpec, 'url' | 'seconds' | 'connections'>;
+  /** Runs before each of this contestant's runs, outside the timed window (e.g. signing DPoP proofs). */
+  prepare?: (seconds: number) => void | Promise<void>;
 }
 
 export interface Row {
@@ -35,7 +37,10 @@ export interface Row {
  */
 export async function contest(list: Contestant[], plan: Plan, log: (s: string) => void, eachRound?: () => Promise<void>): Promise<Row[]> {
   const runs = new Map<string, LoadResult[]>(list.map((c) => [c.name, []]));
-  const go = (c: Contestant, seconds: number) => load({ ...c.spec, url: c.server.url, seconds, connections: plan.connections });
+  const go = async (c: Contestant, seconds: number) => {
+    await c.prepare?.(seconds);
+    return load({ ...c.spec, url: c.server.url, seconds, connections: plan.connections });
+  };
   for (const c of list) {
     const w = await go(c, plan.warmupSeconds);
     if (w.ok === 0) throw new Error(`${c.name}: no successful response during warm-up (${w.non2xx} non-2xx, ${w.errors} errors)`);

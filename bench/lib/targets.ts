@@ -32,6 +32,8 @@ export function checkTargets(r: Results, mode: string): TargetCheck[] {
     { target: 'Refresh rotation vs client credentials (RS256, SQLite)', goal: 0.6, measured: derived(r, 'grants', 'refreshVsCc'), kind: 'ratio', unit: '×', pendingWhy: 'refresh_token grant not implemented yet (issue 4)' },
     { target: 'Revocation fan-out p99, feed without Redis (revoke at instance A, resource server on instance B)', goal: 1000, measured: derived(r, 'revocation-fanout', 'p99PollMs'), kind: 'max', unit: ' ms' },
     { target: 'Revocation fan-out p99 with Redis (revoke at A, resource server on B)', goal: 100, measured: derived(r, 'revocation-fanout', 'p99RedisMs'), kind: 'max', unit: ' ms', pendingWhy: 'redis-server not available' },
+    { target: 'DPoP issuance vs bearer issuance (client credentials, RS256)', goal: 0.7, measured: derived(r, 'dpop-cc-RS256', 'dpopVsBearer'), kind: 'ratio', unit: '×' },
+    { target: 'DPoP-protected route vs bearer route, Fastify plugin (repeated token, new proof each request)', goal: 0.6, measured: derived(r, 'dpop-route', 'fastifyDpopVsBearer'), kind: 'ratio', unit: '×' },
     {
       target: `RSS after ${rssSeconds ?? 30} s of load${mode === 'quick' ? ' (quick: 30 s only in --full)' : ''}`,
       goal: 150, measured: derived(r, 'rss-after-load', 'tesseraRssAfter'), kind: 'max', unit: ' MiB',

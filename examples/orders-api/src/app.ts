@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { createVerifier, type RevocationOptions } from '@tessera/resource-server';
+import { createVerifier, type DpopOptions, type RevocationOptions } from '@tessera/resource-server';
 import { requireRoles, requireScopes, tesseraAuth } from '@tessera/resource-server/fastify';
 import { OrderStore } from './store.js';
 
@@ -14,6 +14,8 @@ export interface OrdersApiOptions {
   revocation?: RevocationOptions;
   /** Minimum seconds between JWKS refetches for an unknown `kid` (the toolkit's default when omitted). */
   jwksCooldown?: number;
+  /** DPoP-bound tokens (RFC 9449): e.g. the public origin behind a proxy, or `required: true`. */
+  dpop?: DpopOptions;
   logger?: boolean | Record<string, unknown>;
 }
 
@@ -44,7 +46,7 @@ export async function buildOrdersApi(options: OrdersApiOptions): Promise<Fastify
     onError: (e, context) => app.log.warn({ context, err: e instanceof Error ? e.message : String(e) }, 'token verifier background error'),
   });
   app.addHook('onClose', async () => verifier.close());
-  await app.register(tesseraAuth, { verifier, realm: 'orders' });
+  await app.register(tesseraAuth, { verifier, realm: 'orders', ...(options.dpop ? { dpop: options.dpop } : {}) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -140,3 +140,21 @@ export class ServerError extends OAuthError {
   readonly error = 'server_error';
   readonly status = 500;
 }
+/**
+ * RFC 9449 §5, §7.1: the DPoP proof is missing where required, malformed, or fails a check. 400 at the
+ * token endpoint; resource servers answer 401 with a `DPoP` challenge.
+ */
+export class InvalidDpopProof extends OAuthError {
+  readonly error = 'invalid_dpop_proof';
+  readonly status: number = 400;
+}
+/** RFC 9449 §8, §9: the proof must carry the server's nonce; `nonce` goes out in the `DPoP-Nonce` header. */
+export class UseDpopNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce';
+  readonly status: number = 400;
+  readonly nonce: string;
+  constructor(description: string, options: OAuthErrorOptions & { nonce: string }) {
+    super(description, options);
+    this.nonce = options.nonce;
+  }
+}

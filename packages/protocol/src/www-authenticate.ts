@@ -8,17 +8,19 @@ export interface ChallengeParams {
   error?: string;
   error_description?: string;
   scope?: string;
+  /** RFC 9449 §7.1: space-separated JWS algorithms accepted for DPoP proofs (DPoP scheme only). */
+  algs?: string;
 }
 
 /**
- * Builds a `WWW-Authenticate` challenge (RFC 6750 §3 for Bearer, RFC 7617 for Basic).
+ * Builds a `WWW-Authenticate` challenge (RFC 6750 §3 for Bearer, RFC 7617 for Basic, RFC 9449 §7.1 for DPoP).
  *
  * @example challenge('Bearer', { realm: 'orders', error: 'invalid_token' })
  * // 'Bearer realm="orders", error="invalid_token"'
  */
-export function challenge(scheme: 'Bearer' | 'Basic', params: ChallengeParams = {}): string {
+export function challenge(scheme: 'Bearer' | 'Basic' | 'DPoP', params: ChallengeParams = {}): string {
   const parts: string[] = [];
-  for (const key of ['realm', 'error', 'error_description', 'scope'] as const) {
+  for (const key of ['realm', 'error', 'error_description', 'scope', 'algs'] as const) {
     const v = params[key];
     if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
   }

@@ -15,6 +15,8 @@ export interface BearerRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed body, if the framework parsed one. */
   body?: unknown;
+  /** `http` or `https` as the framework sees it (DPoP `htu` without a configured origin). */
+  protocol?: string;
 }
 
 export interface BearerOptions {

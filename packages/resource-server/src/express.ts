@@ -18,7 +18,7 @@ declare global {
   }
 }
 
-const view = (req: Request): BearerRequest => ({ method: req.method, url: req.originalUrl, headers: req.headers, body: req.body as unknown });
+const view = (req: Request): BearerRequest => ({ method: req.method, url: req.originalUrl, headers: req.headers, body: req.body as unknown, protocol: req.protocol });
 
 function send(res: Response, r: HttpErrorResponse): void {
   res.status(r.status).set(r.headers).send(JSON.stringify(r.body));

@@ -24,7 +24,7 @@ declare module 'fastify' {
 /** Plugin options: verifier options, or `{ verifier }` to share one; plus the HTTP options. */
 export type TesseraAuthOptions = ((VerifierOptions & HttpAuthOptions) | ({ verifier: Verifier } & HttpAuthOptions));
 
-const view = (r: FastifyRequest): BearerRequest => ({ method: r.method, url: r.url, headers: r.headers, body: r.body });
+const view = (r: FastifyRequest): BearerRequest => ({ method: r.method, url: r.url, headers: r.headers, body: r.body, protocol: r.protocol });
 
 function send(reply: FastifyReply, r: HttpErrorResponse): FastifyReply {
   return reply.code(r.status).headers(r.headers).send(JSON.stringify(r.body));

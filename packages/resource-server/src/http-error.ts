@@ -1,4 +1,4 @@
-import { challenge, InsufficientScope, InvalidRequest, InvalidToken, OAuthError, ServerError } from '@tessera/protocol';
+import { challenge, InsufficientScope, InvalidDpopProof, InvalidRequest, InvalidToken, OAuthError, ServerError, UseDpopNonce } from '@tessera/protocol';
 import { MissingToken } from './bearer.js';
 
 /** What an adapter sends for a failed request. */
@@ -13,11 +13,27 @@ export interface HttpErrorResponse {
  * `realm`, plus `error`/`error_description` (and `scope` for insufficient_scope) unless no token was sent.
  * Anything that is not an OAuthError becomes a 500 `server_error` (fail closed).
  *
+ * With `dpop` (the request used the DPoP scheme, or DPoP is required) the challenge is RFC 9449 §7.1's
+ * `DPoP algs="…"` instead, proof errors (`invalid_dpop_proof`, `use_dpop_nonce`) are 401, and
+ * `use_dpop_nonce` carries the nonce in `DPoP-Nonce` (§9).
+ *
  * @example toHttpResponse(new MissingToken(), 'orders') // 401, 'Bearer realm="orders"'
  */
-export function toHttpResponse(error: unknown, realm: string): HttpErrorResponse {
+export function toHttpResponse(error: unknown, realm: string, dpop?: { algs: string }): HttpErrorResponse {
   const e = error instanceof OAuthError ? error : new ServerError('internal error');
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+  if (dpop || e instanceof InvalidDpopProof || e instanceof UseDpopNonce) {
+    const algs = dpop?.algs;
+    if (e instanceof MissingToken) headers['www-authenticate'] = challenge('DPoP', { algs });
+    else if (e instanceof InvalidToken || e instanceof InvalidRequest || e instanceof InsufficientScope || e instanceof InvalidDpopProof || e instanceof UseDpopNonce) {
+      const scope = e instanceof InsufficientScope ? e.scope : undefined;
+      headers['www-authenticate'] = challenge('DPoP', { error: e.error, error_description: e.description, scope, algs });
+    }
+    if (e instanceof UseDpopNonce) headers['dpop-nonce'] = e.nonce;
+    const status = e instanceof InvalidDpopProof || e instanceof UseDpopNonce ? 401 : e.status;
+    if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
+    return { status, headers, body: e.toJSON() };
+  }
   if (e instanceof MissingToken) headers['www-authenticate'] = challenge('Bearer', { realm });
   else if (e instanceof InvalidToken || e instanceof InvalidRequest || e instanceof InsufficientScope) {
     const scope = e instanceof InsufficientScope ? e.scope : undefined;

@@ -5,20 +5,30 @@ import assert from 'node:assert/strict';
 import { createVerifier, type AuthFailure, type Verifier } from '../src/index.ts';
 import { AUDIENCE, startIssuer, type TestIssuer } from './helpers/issuer.ts';
 import { expressApp, fastifyApp, type AppFactory, type RunningApp } from './helpers/apps.ts';
+import { dpopKey, hs256Proof, proof, unsignedProof, type DpopKey } from './helpers/dpop.ts';
 
 interface Case {
   name: string;
-  request: (t: Tokens) => { method?: string; path?: string; headers?: Record<string, string>; body?: string };
+  /** `url` is the app's base URL (DPoP proofs name it in `htu`). */
+  request: (t: Tokens, url: string) => Req | Promise<Req>;
   status: number;
   www?: string | null;
   body?: unknown;
 }
-interface Tokens { user: string; admin: string; noScope: string; expired: string; writer: string }
+interface Req { method?: string; path?: string; headers?: Record<string, string>; body?: string }
+interface Tokens { user: string; admin: string; noScope: string; expired: string; writer: string; bound: string; boundNoScope: string }
 
 const REALM = 'orders';
 const invalid = (d: string) => `Bearer realm="${REALM}", error="invalid_token", error_description="${d}"`;
 const badRequest = (d: string) => `Bearer realm="${REALM}", error="invalid_request", error_description="${d}"`;
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const ALGS = 'ES256 EdDSA Ed25519 PS256 RS256';
+const dpopError = (error: string, d: string, scope?: string) => `DPoP error="${error}", error_description="${d}", ${scope ? `scope="${scope}", ` : ''}algs="${ALGS}"`;
+let key: DpopKey;
+let other: DpopKey;
+/** `Authorization: DPoP` plus a fresh proof for GET /orders (overridable). */
+const dpop = async (token: string, url: string, o: Partial<Parameters<typeof proof>[1]> = {}, k: DpopKey = key) =>
+  ({ authorization: `DPoP ${token}`, dpop: await proof(k, { htm: 'GET', htu: `${url}/orders`, accessToken: token, ...o }) });
 
 const cases: Case[] = [
   { name: 'no token', request: () => ({}), status: 401, www: `Bearer realm="${REALM}"`, body: { error: 'invalid_token', error_description: 'an access token is required' } },
@@ -42,6 +52,36 @@ const cases: Case[] = [
   },
   { name: 'admin may delete', request: (t) => ({ method: 'DELETE', path: '/orders/1', headers: { authorization: `BEARER ${t.admin}` } }), status: 200, www: null },
   { name: 'form-body token on POST', request: (t) => ({ method: 'POST', headers: FORM, body: `access_token=${t.writer}` }), status: 201, www: null },
+  // RFC 9449 §7: DPoP-bound tokens.
+  {
+    name: 'DPoP: bound token + proof of its key → 200',
+    request: async (t, url) => ({ headers: await dpop(t.bound, url) }),
+    status: 200, www: null,
+    body: { sub: 'user-1', clientId: 'web-app', scopes: ['openid', 'orders:read'], roles: ['user'], enumerable: ['claims', 'clientId', 'roles', 'scopes', 'sub'], hasToken: true },
+  },
+  { name: 'DPoP: lower-case scheme, htu with a query → 200', request: async (t, url) => ({ path: '/orders?page=2', headers: { ...(await dpop(t.bound, url, { htu: `${url}/orders?other=1` })), authorization: `dpop ${t.bound}` } }), status: 200, www: null },
+  { name: 'DPoP: bound token sent as Bearer → 401 invalid_token', request: (t) => ({ headers: { authorization: `Bearer ${t.bound}` } }), status: 401, www: invalid('a DPoP-bound access token must be sent with the DPoP scheme') },
+  { name: 'DPoP: no proof → 401 invalid_dpop_proof', request: (t) => ({ headers: { authorization: `DPoP ${t.bound}` } }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid'), body: { error: 'invalid_dpop_proof', error_description: 'the DPoP proof is invalid' } },
+  { name: 'DPoP: wrong ath', request: async (t, url) => ({ headers: await dpop(t.bound, url, { ath: 'A'.repeat(43) }) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: proof key is not cnf.jkt', request: async (t, url) => ({ headers: await dpop(t.bound, url, {}, other) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof key is not the key the access token is bound to') },
+  { name: 'DPoP: wrong htm', request: async (t, url) => ({ headers: await dpop(t.bound, url, { htm: 'POST' }) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: wrong htu', request: async (t, url) => ({ headers: await dpop(t.bound, url, { htu: `${url}/public` }) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: stale iat', request: async (t, url) => ({ headers: await dpop(t.bound, url, { iat: Math.floor(Date.now() / 1000) - 600 }) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: private key in jwk', request: async (t, url) => ({ headers: await dpop(t.bound, url, { header: { jwk: key.privateJwk } }) }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: alg none', request: (t, url) => ({ headers: { authorization: `DPoP ${t.bound}`, dpop: unsignedProof(key, `${url}/orders`, 'GET') } }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  { name: 'DPoP: HS256', request: async (t, url) => ({ headers: { authorization: `DPoP ${t.bound}`, dpop: await hs256Proof(key, `${url}/orders`, undefined, 'GET') } }), status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof is invalid') },
+  {
+    name: 'DPoP: a proof replayed (same jti) → 401 invalid_dpop_proof',
+    request: async (t, url) => {
+      const headers = await dpop(t.bound, url);
+      assert.equal((await fetch(`${url}/orders`, { headers })).status, 200);
+      return { headers };
+    },
+    status: 401, www: dpopError('invalid_dpop_proof', 'the DPoP proof was already used'),
+  },
+  { name: 'DPoP: an unbound token with the DPoP scheme → 401 invalid_token', request: async (t, url) => ({ headers: await dpop(t.user, url) }), status: 401, www: dpopError('invalid_token', 'the access token is not DPoP-bound') },
+  { name: 'DPoP: insufficient scope → 403 with a DPoP challenge', request: async (t, url) => ({ headers: await dpop(t.boundNoScope, url) }), status: 403, www: dpopError('insufficient_scope', 'the access token lacks a required scope', 'orders:read') },
+  { name: 'DPoP: header + query token → 400', request: async (t, url) => ({ path: `/orders?access_token=${t.bound}`, headers: await dpop(t.bound, url) }), status: 400, www: dpopError('invalid_request', 'more than one method was used to send the access token') },
   { name: 'JSON body access_token is not a token', request: (t) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t.writer }) }), status: 401, www: `Bearer realm="${REALM}"` },
 ];
 
@@ -52,6 +92,8 @@ const seen = new Map<string, unknown[]>();
 
 before(async () => {
   issuer = await startIssuer();
+  key = await dpopKey('ES256');
+  other = await dpopKey('EdDSA');
   verifier = createVerifier({ issuer: issuer.url, audience: AUDIENCE });
   const t = Math.floor(Date.now() / 1000);
   tokens = {
@@ -60,6 +102,8 @@ before(async () => {
     noScope: await issuer.sign({ scope: 'openid' }),
     expired: await issuer.sign({ exp: t - 120, iat: t - 900, nbf: t - 900 }),
     writer: await issuer.sign({ scope: 'orders:write' }),
+    bound: await issuer.sign({ cnf: { jkt: key.jkt } }),
+    boundNoScope: await issuer.sign({ cnf: { jkt: key.jkt }, scope: 'openid' }),
   };
 });
 after(async () => {
@@ -75,7 +119,7 @@ function suite(name: string, factory: AppFactory): void {
     try {
       for (const c of cases) {
         await t.test(c.name, async () => {
-          const r = c.request(tokens);
+          const r = await c.request(tokens, app.url);
           const res = await fetch(app.url + (r.path ?? '/orders'), { method: r.method ?? 'GET', headers: r.headers, body: r.body });
           const text = await res.text();
           const body = text ? (JSON.parse(text) as unknown) : undefined;
@@ -110,6 +154,47 @@ test('both adapters answered every case identically', () => {
   const f = seen.get('fastify');
   assert.equal(e?.length, cases.length);
   assert.deepEqual(f, e);
+});
+
+test('DPoP required, with nonces, behind a proxy (public origin): both adapters answer identically', async () => {
+  const seenBy: unknown[][] = [];
+  for (const factory of [expressApp, fastifyApp]) {
+    const app = await factory(verifier, { realm: REALM, dpop: { required: true, nonce: { secret: 'n'.repeat(32) }, origin: 'https://api.example' } });
+    const out: unknown[] = [];
+    const call = async (headers: Record<string, string>) => {
+      const res = await fetch(`${app.url}/orders`, { headers });
+      const r = { status: res.status, www: res.headers.get('www-authenticate'), nonce: res.headers.get('dpop-nonce'), body: await res.json() as unknown };
+      out.push({ ...r, nonce: r.nonce ? 'present' : null });
+      return r;
+    };
+    try {
+      const none = await call({});
+      assert.equal(none.status, 401);
+      assert.equal(none.www, `DPoP algs="${ALGS}"`);
+      const bearer = await call({ authorization: `Bearer ${tokens.user}` });
+      assert.equal(bearer.status, 401);
+      assert.equal(bearer.www, dpopError('invalid_token', 'this resource requires a DPoP-bound access token'));
+      const local = await call(await dpop(tokens.bound, app.url));
+      assert.equal(local.status, 401, 'htu must name the public origin, not the address the proxy forwarded to');
+      const noNonce = await call(await dpop(tokens.bound, 'https://api.example'));
+      assert.equal(noNonce.status, 401);
+      assert.equal(noNonce.www, dpopError('use_dpop_nonce', "the DPoP proof must carry the resource server's nonce"));
+      assert.match(noNonce.nonce ?? '', /^[A-Za-z0-9_-]{43}$/);
+      const ok = await call(await dpop(tokens.bound, 'https://api.example', { nonce: noNonce.nonce! }));
+      assert.equal(ok.status, 200);
+    } finally {
+      await app.close();
+    }
+    seenBy.push(out);
+  }
+  assert.deepEqual(seenBy[1], seenBy[0]);
+});
+
+test('invalid DPoP options are a TypeError at construction', async () => {
+  const { requireAuth } = await import('../src/express.ts');
+  assert.throws(() => requireAuth(verifier, { dpop: { algorithms: ['HS256'] } }), /dpop algorithm HS256 is not allowed/);
+  assert.throws(() => requireAuth(verifier, { dpop: { origin: 'https://api.example/path' } }), /dpop.origin/);
+  assert.throws(() => requireAuth(verifier, { dpop: { nonce: { secret: 'short' } } }), /dpop.nonce.secret/);
 });
 
 test('options instead of a verifier: each adapter creates its own; Fastify closes it with the app', async () => {

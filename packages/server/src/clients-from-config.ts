@@ -50,6 +50,7 @@ export function fromConfig(c: ClientConfig, box: SecretBox, createdAt: number, n
     allowedOrigins: c.allowedOrigins ?? [],
     idTokenSignedResponseAlg: c.idTokenSignedResponseAlg,
     ...jwtAuthFields(c, box),
+    dpopBoundAccessTokens: c.dpopBoundAccessTokens ?? false,
     source: 'config',
     createdAt,
     updatedAt: now,

@@ -35,6 +35,9 @@ import { RedisReplayCache } from './storage/redis/replay-cache.js';
 import { assertionAlgorithms, clientAuthMetadata, supportedAuthMethods } from './http/routes/metadata-client-auth.js';
 import { ConfigError } from './config/load.js';
 import { storedClientProfileProblems } from './config/client-auth-settings.js';
+import { DpopNonces, DpopProofs, dpopSettings, type DpopReplayStore } from './engine/dpop/index.js';
+import { KyselyDpopReplayStore } from './storage/kysely/dpop-replay.js';
+import { RedisDpopReplayStore } from './storage/redis/dpop-replay.js';
 
 /** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
 const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect', '/par']);
@@ -104,6 +107,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const throttle = new LoginThrottle(stores.loginAttempts, config.login, now, box);
     const jtiCache = config.redisUrl ? new RedisReplayCache(config.redisUrl, config.issuer, 'assertion-jti') : undefined;
 
+    // RFC 9449 §11.1: proofs are single use across every instance (database, or Redis when configured).
+    const dbReplay = new KyselyDpopReplayStore(db.kysely);
+    const dpopReplay: DpopReplayStore = config.redisUrl
+      ? new RedisDpopReplayStore(config.redisUrl, config.issuer, dbReplay, (message, err) => log.warn({ err }, message))
+      : dbReplay;
     const ctx: EngineContext = {
       config,
       stores,
@@ -130,6 +138,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         now,
         privateKeyAlgs: assertionAlgorithms(config, ['private_key_jwt']),
       }),
+      dpop: new DpopProofs(dpopSettings(config), dpopReplay, new DpopNonces(box, 300), now),
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
@@ -209,6 +218,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         stores.revocations.purgeExpired(now()),
         stores.assertionJtis.purgeExpired(now()),
         stores.pushedRequests.purgeExpired(now()),
+        dpopReplay.purgeExpired(now()),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();
@@ -233,6 +243,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         await app.close().finally(() => clearInterval(sweep));
         await messenger.close();
         await jtiCache?.close();
+        await dpopReplay.close?.();
         await db.close();
       },
     };

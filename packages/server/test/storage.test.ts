@@ -11,7 +11,7 @@ function client(id: string, over: Partial<Client> = {}): Client {
   return {
     id, name: id, type: 'confidential', secretHash: 'hmac-sha256$x', redirectUris: ['https://a.example/cb'], grantTypes: ['client_credentials'],
     scopes: ['a', 'b'], audience: 'https://api.example', resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: ['https://a.example/bye'], permissions: ['introspect'], allowedOrigins: [],
-    idTokenSignedResponseAlg: undefined, source: 'cli', createdAt: now, updatedAt: now, ...over,
+    idTokenSignedResponseAlg: undefined, dpopBoundAccessTokens: false, source: 'cli', createdAt: now, updatedAt: now, ...over,
   };
 }
 
@@ -59,7 +59,7 @@ for (const backend of backends) {
     });
 
     test('clients: upsert, get, list, delete round-trip every field', async () => {
-      const c = client('c1', { resources: ['https://r.example'], accessTokenTtl: 300, firstParty: true, type: 'public', secretHash: undefined, allowedOrigins: ['https://spa.example'], idTokenSignedResponseAlg: 'ES256' });
+      const c = client('c1', { resources: ['https://r.example'], accessTokenTtl: 300, firstParty: true, type: 'public', secretHash: undefined, allowedOrigins: ['https://spa.example'], idTokenSignedResponseAlg: 'ES256', dpopBoundAccessTokens: true });
       await stores.clients.upsert(c);
       assert.deepEqual(await stores.clients.get('c1'), c);
       await stores.clients.upsert({ ...c, name: 'renamed', updatedAt: now + 1 });

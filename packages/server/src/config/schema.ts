@@ -37,7 +37,7 @@ export const ClientConfigSchema = Type.Object(
     secretEncrypted: Type.Optional(Type.String({ pattern: '^v1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 2000 })),
     /** RFC 9126 §6: this client must push its authorization requests (PAR). */
     requirePushedAuthorizationRequests: Type.Optional(Type.Boolean()),
-    /** RFC 9449 §5: access tokens of this client must be DPoP-bound (enforced by the DPoP code). */
+    /** RFC 9449 §5.2: refuse token requests without a DPoP proof (no bearer tokens for this client). */
     dpopBoundAccessTokens: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -122,6 +122,17 @@ export const ConfigSchema = Type.Object(
           window: Type.Optional(Duration),
           /** Also accept `<issuer>/token` as a client assertion's aud (older clients; rfc7523bis prefers the issuer alone). */
           acceptTokenEndpointAudience: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** DPoP (RFC 9449): proof algorithms, how old a proof may be, and whether proofs need a server nonce. */
+    dpop: Type.Optional(
+      Type.Object(
+        {
+          algorithms: Type.Optional(Type.Array(Type.Union(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'].map((a) => Type.Literal(a))), { minItems: 1, maxItems: 11 })),
+          proofMaxAge: Type.Optional(Type.Integer({ minimum: 5, maximum: 600 })),
+          requireNonce: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

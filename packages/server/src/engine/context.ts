@@ -6,6 +6,7 @@ import type { AuditLog, Revoker } from './revocation/revoker.js';
 import type { CallerThrottle } from './login/throttle.js';
 import type { ClientAuthThrottle } from './client-auth/throttled.js';
 import type { ClientAssertionVerifier } from './client-auth/jwt-assertion.js';
+import type { DpopProofs } from './dpop/proofs.js';
 
 /** What protocol code may use: wired once in the composition root (server.ts). */
 export interface EngineContext {
@@ -22,5 +23,7 @@ export interface EngineContext {
   audit: AuditLog;
   /** JWT client authentication (RFC 7523): client keys, the jti replay store. */
   clientAssertions: ClientAssertionVerifier;
+  /** DPoP proofs at /token and /userinfo (RFC 9449), with the shared replay cache. */
+  dpop: DpopProofs;
   now(): number;
 }

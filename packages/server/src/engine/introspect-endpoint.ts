@@ -3,6 +3,7 @@ import type { Client } from '../storage/stores.js';
 import { authenticateClientThrottled } from './client-auth/index.js';
 import type { EngineContext } from './context.js';
 import { inspectToken } from './tokens/inspect.js';
+import { boundKey } from './dpop/binding.js';
 import { required, singleValued, type RawParams } from './params.js';
 
 export interface IntrospectRequest {
@@ -39,6 +40,7 @@ export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineCont
     if (exp <= now || nbf > now + LEEWAY || typeof c.jti !== 'string') return INACTIVE;
     if (!mayIntrospect(client, c)) return INACTIVE;
     if (await ctx.revoker.isRevoked(c.jti)) return INACTIVE;
+    const jkt = boundKey(c);
     return {
       active: true,
       scope: c.scope,
@@ -50,7 +52,9 @@ export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineCont
       iat: c.iat,
       nbf: c.nbf,
       jti: c.jti,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a DPoP-bound token says so, with the key thumbprint it is bound to.
+      token_type: jkt ? 'DPoP' : 'Bearer',
+      ...(jkt ? { cnf: { jkt } } : {}),
       ...(Array.isArray(c.roles) ? { roles: c.roles } : {}),
     };
   }
@@ -68,6 +72,7 @@ export async function introspectEndpoint(req: IntrospectRequest, ctx: EngineCont
       iat: token.createdAt,
       iss: ctx.config.issuer,
       token_type: 'refresh_token',
+      ...(family.dpopJkt ? { cnf: { jkt: family.dpopJkt } } : {}),
     };
   }
   return INACTIVE;

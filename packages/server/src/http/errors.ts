@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { challenge, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from '@tessera/protocol';
+import { challenge, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UseDpopNonce } from '@tessera/protocol';
 
 // Network errors; PostgreSQL SQLSTATE classes 08 (connection), 57P (shutdown, idle-session timeouts),
 // 57014 (statement_timeout), 25P03 (idle_in_transaction_session_timeout), 53300 (too many connections).
@@ -57,5 +57,7 @@ export function sendOAuthError(err: unknown, request: FastifyRequest, reply: Fas
   reply.code(e.status).header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (e instanceof InvalidClient) reply.header('www-authenticate', challenge('Basic', { realm }));
   if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
+  // RFC 9449 §8: the nonce the client must put in its next proof.
+  if (e instanceof UseDpopNonce) reply.header('dpop-nonce', e.nonce);
   return reply.type('application/json').send(e.toJSON());
 }

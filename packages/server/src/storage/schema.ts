@@ -30,6 +30,8 @@ export interface ClientsTable {
   jwks_uri: string | null;
   secret_enc: string | null;
   require_par: number;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens` (migration 008). */
+  dpop_bound_access_tokens: Generated<number>;
 }
 
 /** Used client-assertion jtis (RFC 7523 §3 item 7), until the assertion's exp. */
@@ -133,6 +135,8 @@ export interface AuthorizationCodesTable {
   expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+  /** RFC 9449 §10 `dpop_jkt` (migration 008). */
+  dpop_jkt: Generated<string | null>;
 }
 
 export interface CodeIssuedTokensTable {
@@ -154,6 +158,8 @@ export interface RefreshFamiliesTable {
   absolute_expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** RFC 9449 §5: the key a public client's family is bound to (migration 008). */
+  dpop_jkt: Generated<string | null>;
 }
 
 export interface RefreshTokensTable {
@@ -182,7 +188,14 @@ export interface RevokedTokensTable {
   reason: string;
 }
 
+export interface DpopReplayTable {
+  /** SHA-256 of the proof key thumbprint and `jti`. */
+  id: string;
+  expires_at: number;
+}
+
 export interface Database {
+  dpop_replay: DpopReplayTable;
   refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   issued_access_tokens: IssuedAccessTokensTable;

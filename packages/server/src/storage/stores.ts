@@ -49,6 +49,8 @@ export interface Client {
   secretEnc?: string;
   /** RFC 9126 §6: this client must use PAR; a plain /authorize request is refused. */
   requirePushedAuthorizationRequests?: boolean;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. */
+  dpopBoundAccessTokens?: boolean;
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -196,6 +198,8 @@ export interface AuthorizationCode {
   expiresAt: number;
   consumedAt: number | undefined;
   revokedAt: number | undefined;
+  /** RFC 9449 §10: thumbprint of the key the code was bound to at /authorize (`dpop_jkt`). */
+  dpopJkt?: string | undefined;
 }
 
 /** What a code's redemption issued: an access token (by jti) or a refresh-token family (by id). */
@@ -280,6 +284,8 @@ export interface RefreshFamily {
   createdAt: number;
   absoluteExpiresAt: number;
   revokedAt: number | undefined;
+  /** RFC 9449 §5: a public client's family is bound to its DPoP key; every refresh must prove it. */
+  dpopJkt?: string | undefined;
 }
 
 export interface RefreshToken {
@@ -309,6 +315,11 @@ export interface RefreshTokenStore {
   rotate(oldHash: string, next: RefreshToken, now: number, retryWindow: number, issued?: IssuedAccessToken): Promise<RotateOutcome>;
   /** Revokes the family (every token in it); false when it was already revoked. */
   revokeFamily(familyId: string, now: number, reason: string): Promise<boolean>;
+  /**
+   * RFC 9449 §5: binds a not yet bound family to a DPoP key (one conditional UPDATE). True when the
+   * family is now bound to `jkt`, false when it was already bound to another key.
+   */
+  bindDpopKey(familyId: string, jkt: string): Promise<boolean>;
   /** Live families of a browser session, or of a user (all sessions). */
   familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]>;
   purgeExpired(now: number): Promise<number>;

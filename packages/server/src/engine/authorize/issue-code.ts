@@ -7,7 +7,8 @@ import { responseUri } from './response.js';
 /**
  * Issues an authorization code (RFC 6749 §4.1.2; DESIGN.md §3): 256 bits from the CSPRNG (B14),
  * stored only as its SHA-256, single use, `tokens.codeTtl` (60 s) long, bound to the client,
- * redirect URI, PKCE challenge, nonce, scope, resources, user, auth time and session. Returns the
+ * redirect URI, PKCE challenge, nonce, scope, resources, user, auth time, session and DPoP key
+ * thumbprint (`dpop_jkt`, RFC 9449 §10). Returns the
  * redirect to the client.
  */
 export async function issueCode(request: AuthorizationRequest, session: Session, ctx: EngineContext): Promise<string> {
@@ -34,6 +35,7 @@ export async function issueCode(request: AuthorizationRequest, session: Session,
     expiresAt: now + ctx.config.tokens.codeTtl,
     consumedAt: undefined,
     revokedAt: undefined,
+    dpopJkt: request.dpopJkt,
   });
   return responseUri(request.redirectUri, ctx.config.issuer, { code, state: request.state });
 }

@@ -25,6 +25,8 @@ export interface AuthorizationRequest {
   prompt: Prompt[];
   maxAge: number | undefined;
   loginHint: string | undefined;
+  /** RFC 9449 §10: the code is bound to the DPoP key with this SHA-256 JWK thumbprint. */
+  dpopJkt?: string | undefined;
 }
 
 /** A-17: untrusted input is length-capped and rejected when too long, never truncated. */
@@ -77,6 +79,9 @@ export async function parseAuthorizationRequest(raw: RawParams, clients: ClientS
 
     const nonce = capped(params, 'nonce', MAX.nonce);
     const loginHint = capped(params, 'login_hint', MAX.loginHint);
+    // RFC 9449 §10: `dpop_jkt` is a base64url SHA-256 JWK thumbprint (RFC 7638), 43 characters.
+    const dpopJkt = params.dpop_jkt;
+    if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) throw new InvalidRequest('dpop_jkt must be a base64url SHA-256 JWK thumbprint');
     return {
       client,
       request: {
@@ -92,6 +97,7 @@ export async function parseAuthorizationRequest(raw: RawParams, clients: ClientS
         prompt: parsePrompt(params.prompt),
         maxAge: parseMaxAge(params.max_age),
         loginHint,
+        ...(dpopJkt !== undefined ? { dpopJkt } : {}),
       },
     };
   } catch (e) {

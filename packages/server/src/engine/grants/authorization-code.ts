@@ -43,12 +43,12 @@ export const authorizationCode: GrantHandler = {
     if (openid && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
     // OAuth 2.1 §4.3: a refresh token for clients allowed the refresh_token grant, bound to this session.
     const refresh = req.client.grantTypes.includes('refresh_token')
-      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime })
+      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime, dpopJkt: refreshBinding(req) })
       : undefined;
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
     const at = await issueUserAccessToken(
       ctx,
-      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid },
+      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid, jkt: req.dpopJkt },
       refresh?.familyId,
     );
     await ctx.stores.codes.recordIssued(code.codeHash, [
@@ -76,7 +76,7 @@ export const authorizationCode: GrantHandler = {
       : undefined;
     return {
       access_token: at.token,
-      token_type: 'Bearer',
+      token_type: req.dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: ttl,
       ...(refresh ? { refresh_token: refresh.token } : {}),
       ...(code.scopes.length ? { scope: code.scopes.join(' ') } : {}),
@@ -84,6 +84,11 @@ export const authorizationCode: GrantHandler = {
     };
   },
 };
+
+/** RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; a confidential client's are not. */
+export function refreshBinding(req: GrantRequest): string | undefined {
+  return req.client.type === 'public' ? req.dpopJkt : undefined;
+}
 
 /** RFC 6749 §4.1.2 (B9): marks the grant revoked and revokes everything its redemption issued. */
 async function revokeGrant(codeHash: string, ctx: EngineContext): Promise<number> {
@@ -116,5 +121,9 @@ async function checkedCode(req: GrantRequest, ctx: EngineContext): Promise<Autho
   if (verifier === undefined) throw new InvalidGrant('code_verifier is required');
   if (!isPkceValue(verifier)) throw new InvalidGrant('code_verifier must be 43-128 characters of [A-Za-z0-9-._~]');
   if (!verifyS256(verifier, code.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
+  // RFC 9449 §10: a code bound with `dpop_jkt` is redeemed only with a proof of that key.
+  if (code.dpopJkt !== undefined && code.dpopJkt !== req.dpopJkt) {
+    throw new InvalidGrant('the DPoP proof key does not match the dpop_jkt of the authorization request');
+  }
   return code;
 }

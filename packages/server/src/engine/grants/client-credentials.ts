@@ -21,7 +21,8 @@ export const clientCredentials: GrantHandler = {
       scopes,
       ttl,
       now: ctx.now(),
+      jkt: req.dpopJkt,
     });
-    return { access_token: token, token_type: 'Bearer', expires_in: ttl, ...(scopes.length ? { scope: scopes.join(' ') } : {}) };
+    return { access_token: token, token_type: req.dpopJkt ? 'DPoP' : 'Bearer', expires_in: ttl, ...(scopes.length ? { scope: scopes.join(' ') } : {}) };
   },
 };

@@ -43,12 +43,12 @@ export function passwordGrant(throttle: LoginThrottle): GrantHandler {
       const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
       const at = await issueUserAccessToken(
         ctx,
-        { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: now },
+        { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: now, jkt: req.dpopJkt },
         refresh?.familyId,
       );
       return {
         access_token: at.token,
-        token_type: 'Bearer',
+        token_type: req.dpopJkt ? 'DPoP' : 'Bearer',
         expires_in: ttl,
         ...(refresh ? { refresh_token: refresh.token } : {}),
         ...(scopes.length ? { scope: scopes.join(' ') } : {}),

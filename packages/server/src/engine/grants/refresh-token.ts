@@ -35,6 +35,15 @@ export const refreshToken: GrantHandler = {
     if (family.clientId !== req.client.id) throw new InvalidGrant(INVALID, { debug: `refresh token of ${family.clientId} presented by ${req.client.id}` });
     if (family.revokedAt !== undefined || token.revokedAt !== undefined) throw new InvalidGrant(INVALID, { debug: 'family revoked' });
     if (family.absoluteExpiresAt <= now || token.expiresAt <= now) throw new InvalidGrant(INVALID, { debug: 'refresh token expired' });
+    // RFC 9449 §5: a bound family is refreshed only with a proof of its key (a thief's own key is refused).
+    if (family.dpopJkt !== undefined && family.dpopJkt !== req.dpopJkt) {
+      throw new InvalidGrant('the refresh token is bound to another DPoP key', { debug: req.dpopJkt ? 'DPoP key mismatch' : 'no DPoP proof for a bound refresh token' });
+    }
+    // A public client's family first refreshed with DPoP is bound from then on (its new token is issued to that key).
+    if (family.dpopJkt === undefined && req.dpopJkt !== undefined && req.client.type === 'public'
+      && !(await ctx.stores.refreshTokens.bindDpopKey(family.familyId, req.dpopJkt))) {
+      throw new InvalidGrant('the refresh token is bound to another DPoP key', { debug: 'family bound concurrently to another key' });
+    }
 
     // C12: a narrower scope is allowed for the access token; the new refresh token keeps the grant's scope.
     const requested = parseScope(req.params.scope);
@@ -53,7 +62,7 @@ export const refreshToken: GrantHandler = {
       const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
       const at = await mintAccessToken(ctx.keyring, {
         issuer: ctx.config.issuer, subject: user.sub, clientId: req.client.id, audience, scopes, ttl, now,
-        roles: user.roles, authTime: family.authTime, sid: family.sid,
+        roles: user.roles, authTime: family.authTime, sid: family.sid, jkt: req.dpopJkt,
       });
       const next = successorRefreshToken(ctx.box, value, family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
       const issued = { jti: at.jti, familyId: family.familyId, sid: family.sid, sub: user.sub, clientId: req.client.id, expiresAt: at.exp };
@@ -61,7 +70,7 @@ export const refreshToken: GrantHandler = {
       if (outcome !== 'lost') {
         return {
           access_token: at.token,
-          token_type: 'Bearer',
+          token_type: req.dpopJkt ? 'DPoP' : 'Bearer',
           expires_in: ttl,
           refresh_token: next.value,
           ...(scopes.length ? { scope: scopes.join(' ') } : {}),

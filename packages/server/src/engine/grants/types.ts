@@ -5,7 +5,8 @@ import type { EngineContext } from '../context.js';
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5.1: `DPoP` when the access token is bound to a proof key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -20,6 +21,8 @@ export interface GrantRequest {
   /** RFC 8707 `resource` values. */
   resources: string[];
   ip: string;
+  /** RFC 9449: thumbprint of the verified DPoP proof key; what is issued is bound to it. */
+  dpopJkt?: string | undefined;
 }
 
 /**

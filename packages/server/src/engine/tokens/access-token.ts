@@ -13,6 +13,8 @@ export interface AccessTokenInput {
   authTime?: number | undefined;
   /** Session id, so logout can find the tokens it must deny. */
   sid?: string | undefined;
+  /** RFC 9449 §6.1: the DPoP key thumbprint, as `cnf.jkt`. */
+  jkt?: string | undefined;
 }
 
 export interface MintedAccessToken {
@@ -23,7 +25,8 @@ export interface MintedAccessToken {
 
 /**
  * RFC 9068 access token: header `typ: at+jwt` with `alg` and `kid` of the active key; claims
- * `iss sub aud exp iat nbf jti client_id scope` (+ `roles`, `auth_time`, `sid` for user tokens).
+ * `iss sub aud exp iat nbf jti client_id scope` (+ `roles`, `auth_time`, `sid` for user tokens, `cnf`
+ * for DPoP-bound ones).
  */
 export async function mintAccessToken(keyring: Keyring, input: AccessTokenInput): Promise<MintedAccessToken> {
   const jti = randomBytes(16).toString('base64url');
@@ -42,6 +45,7 @@ export async function mintAccessToken(keyring: Keyring, input: AccessTokenInput)
   if (input.roles?.length) claims.roles = input.roles;
   if (input.authTime !== undefined) claims.auth_time = input.authTime;
   if (input.sid !== undefined) claims.sid = input.sid;
+  if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt };
   const token = await keyring.signJwt({ typ: 'at+jwt' }, claims);
   return { token, jti, exp };
 }

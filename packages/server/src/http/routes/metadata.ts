@@ -30,6 +30,8 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
     revocation_endpoint_auth_methods_supported: opts.authMethods,
     introspection_endpoint: `${iss}/introspect`,
     introspection_endpoint_auth_methods_supported: opts.authMethods.filter((m) => m !== 'none'),
+    // RFC 9449 §5.1: DPoP proofs are accepted at /token (and /userinfo) with these algorithms.
+    dpop_signing_alg_values_supported: ctx.dpop.settings.algorithms,
     ...(code
       ? {
         // RFC 6749 §3.1, OAuth 2.1: code flow only, PKCE S256 only (B1), RFC 9207 `iss` (A9).

@@ -20,13 +20,16 @@ export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: En
     if (!isForm(request.headers['content-type'])) throw new InvalidRequest(`the token endpoint accepts only ${FORM}`);
     if (request.url.includes('?')) throw new InvalidRequest('parameters are not accepted in the query string');
     const { response, handler, client } = await tokenEndpoint(
-      { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip },
+      { authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip, dpop: request.headers.dpop },
       grants,
       ctx,
     );
     issued(handler.grantType, client.type);
     // RFC 9745: the legacy password grant announces its deprecation (since OAuth 2.1 / RFC 9700 §2.4).
     if (handler.deprecated) reply.header('deprecation', DEPRECATED_SINCE).header('link', '<https://www.rfc-editor.org/rfc/rfc9700#section-2.4>; rel="deprecation"');
+    // RFC 9449 §8: with nonces in use, each response hands out the current one.
+    const nonce = ctx.dpop.nonceHeader();
+    if (nonce) reply.header('dpop-nonce', nonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
   app.route({

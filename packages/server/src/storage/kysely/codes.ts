@@ -20,6 +20,7 @@ function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
     expiresAt: Number(r.expires_at),
     consumedAt: r.consumed_at === null ? undefined : Number(r.consumed_at),
     revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+    dpopJkt: r.dpop_jkt ?? undefined,
   };
 }
 
@@ -46,6 +47,7 @@ export class KyselyAuthorizationCodeStore implements AuthorizationCodeStore {
         expires_at: c.expiresAt,
         consumed_at: null,
         revoked_at: null,
+        dpop_jkt: c.dpopJkt ?? null,
       })
       .execute();
   }

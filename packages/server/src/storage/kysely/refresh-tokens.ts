@@ -15,6 +15,7 @@ function toFamily(r: Selectable<RefreshFamiliesTable>): RefreshFamily {
     createdAt: Number(r.created_at),
     absoluteExpiresAt: Number(r.absolute_expires_at),
     revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+    dpopJkt: r.dpop_jkt ?? undefined,
   };
 }
 
@@ -61,6 +62,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
           absolute_expires_at: f.absoluteExpiresAt,
           revoked_at: null,
           revoked_reason: null,
+          dpop_jkt: f.dpopJkt ?? null,
         })
         .execute();
       await tx.insertInto('refresh_tokens').values(tokenRow(first)).execute();
@@ -75,7 +77,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       .select([
         't.token_hash', 't.family_id', 't.created_at', 't.expires_at', 't.rotated_at', 't.grace_used', 't.revoked_at',
         'f.client_id', 'f.sub', 'f.sid', 'f.scope', 'f.resources', 'f.auth_time', 'f.created_at as family_created_at',
-        'f.absolute_expires_at', 'f.revoked_at as family_revoked_at', 'f.revoked_reason',
+        'f.absolute_expires_at', 'f.revoked_at as family_revoked_at', 'f.revoked_reason', 'f.dpop_jkt',
       ])
       .where('t.token_hash', '=', tokenHash)
       .executeTakeFirst();
@@ -106,6 +108,12 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       await tx.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
       return Number(r.numUpdatedRows) === 1;
     });
+  }
+
+  async bindDpopKey(familyId: string, jkt: string): Promise<boolean> {
+    await this.db.updateTable('refresh_families').set({ dpop_jkt: jkt }).where('family_id', '=', familyId).where('dpop_jkt', 'is', null).execute();
+    const row = await this.db.selectFrom('refresh_families').select('dpop_jkt').where('family_id', '=', familyId).executeTakeFirst();
+    return row?.dpop_jkt === jkt;
   }
 
   async familiesFor(filter: { sid?: string; sub?: string }): Promise<string[]> {
