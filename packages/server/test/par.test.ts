@@ -4,6 +4,7 @@ import { backends, type Backend, type TestDatabase } from './support/backends.ts
 import { basic, postForm, serviceClient, type Running } from './helpers.ts';
 import { Agent, alice, authorize, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, users, WEB_SECRET, webClient } from './oidc-helpers.ts';
 import { assertionClaims, assertionForm, clientKey, signAssertion, type ClientKey } from './support/assertions.ts';
+import { dpopKey, proof } from './support/dpop.ts';
 
 /**
  * Issue 13 item 2: pushed authorization requests (RFC 9126) at the HTTP surface, with the request_uri
@@ -40,7 +41,7 @@ function suite(backend: Backend): void {
     return postForm(`${s.url}/par`, form, headers);
   }
 
-  async function pushed(headers = WEB, extra: Record<string, string> = {}): Promise<{ requestUri: string; verifier: string }> {
+  async function pushed(headers: Record<string, string> = WEB, extra: Record<string, string> = {}): Promise<{ requestUri: string; verifier: string }> {
     const { form, verifier } = authorization(extra);
     const res = await push(form, headers);
     assert.equal(res.status, 201, await res.clone().text());
@@ -84,6 +85,23 @@ function suite(backend: Backend): void {
       const res = await tokenRequest(s.url, { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier });
       assert.equal(res.status, 200, await res.clone().text());
       assert.ok(((await res.json()) as { id_token?: string }).id_token);
+    });
+
+    test('a DPoP proof at /par binds the code to its key (RFC 9449 §10.1); a dpop_jkt that disagrees is refused', async () => {
+      const key = await dpopKey();
+      const other = await dpopKey();
+      const mismatch = await push({ ...authorization().form, dpop_jkt: other.jkt }, { ...WEB, dpop: await proof(key, { htu: `${s.url}/par` }) });
+      await assertJsonError(mismatch, 400, 'invalid_dpop_proof');
+      const { requestUri, verifier } = await pushed({ ...WEB, dpop: await proof(key, { htu: `${s.url}/par` }) });
+      const cb = await authorize(new Agent(s.url), new URLSearchParams({ client_id: webClient.id, request_uri: requestUri }), alice);
+      const redeem = async (headers: Record<string, string>) =>
+        postForm(`${s.url}/token`, { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier }, { ...WEB, ...headers });
+      // Without a proof, or with another key, the bound code is refused and survives (RFC 9449 §10).
+      await assertJsonError(await redeem({}), 400, 'invalid_grant');
+      await assertJsonError(await redeem({ dpop: await proof(other, { htu: `${s.url}/token` }) }), 400, 'invalid_grant');
+      const ok = await redeem({ dpop: await proof(key, { htu: `${s.url}/token` }) });
+      assert.equal(ok.status, 200, await ok.clone().text());
+      assert.equal(((await ok.json()) as { token_type: string }).token_type, 'DPoP');
     });
 
     test('a public client pushes with its client_id (auth method none)', async () => {

@@ -29,7 +29,7 @@ for (const backend of backends) {
       const c: Client = {
         id: 'pk', name: 'pk', type: 'confidential', secretHash: undefined, redirectUris: ['https://a.example/cb'], grantTypes: ['authorization_code'],
         scopes: [], audience: undefined, resources: [], accessTokenTtl: undefined, firstParty: false, postLogoutRedirectUris: [], permissions: [],
-        allowedOrigins: [], idTokenSignedResponseAlg: undefined,
+        allowedOrigins: [], idTokenSignedResponseAlg: undefined, dpopBoundAccessTokens: false,
         tokenEndpointAuthMethod: 'private_key_jwt', tokenEndpointAuthSigningAlg: 'ES256', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }] },
         jwksUri: 'https://a.example/jwks', secretEnc: 'v1.a.b.c', requirePushedAuthorizationRequests: true, source: 'cli', createdAt: now, updatedAt: now,
       };

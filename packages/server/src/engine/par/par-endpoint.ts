@@ -5,6 +5,7 @@ import { singleValued, type RawParams } from '../params.js';
 import { AuthorizationError } from '../authorize/errors.js';
 import { parseAuthorizationRequest } from '../authorize/request.js';
 import { randomToken, sha256 } from '../sessions/secrets.js';
+import { parDpopJkt } from '../dpop/index.js';
 
 /** RFC 9126 §2.2: the request_uri prefix, followed by 256 random bits (B14). */
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -15,6 +16,8 @@ const AUTH_PARAMS = ['client_secret', 'client_assertion', 'client_assertion_type
 
 export interface ParRequest {
   authorization: string | undefined;
+  /** The `DPoP` header, if any (RFC 9449 §10.1: a proof at /par binds the code like `dpop_jkt`). */
+  dpop?: string | string[] | undefined;
   body: RawParams;
   ip: string;
 }
@@ -48,7 +51,10 @@ export async function parEndpoint(req: ParRequest, ctx: EngineContext): Promise<
   } catch (e) {
     throw e instanceof AuthorizationError ? e.oauth : e;
   }
-  // 6. Store and answer (§2.2: 201 Created).
+  // 6. RFC 9449 §10.1: a DPoP proof here binds the future code to its key (it must agree with dpop_jkt).
+  const jkt = await parDpopJkt(ctx.dpop, req.dpop, `${ctx.config.issuer}/par`, params.dpop_jkt);
+  if (jkt !== undefined) stored.dpop_jkt = jkt;
+  // 7. Store and answer (§2.2: 201 Created).
   const id = randomToken();
   const now = ctx.now();
   await ctx.stores.pushedRequests.insert({ uriHash: sha256(id), clientId: client.id, params: stored, createdAt: now, expiresAt: now + PAR_TTL });

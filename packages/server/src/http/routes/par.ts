@@ -10,7 +10,7 @@ export function parRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.post('/par', async (request, reply) => {
     if (!isForm(request.headers['content-type'])) throw new InvalidRequest('the PAR endpoint accepts only application/x-www-form-urlencoded');
     if (request.url.includes('?')) throw new InvalidRequest('parameters are not accepted in the query string');
-    const response = await parEndpoint({ authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip }, ctx);
+    const response = await parEndpoint({ authorization: request.headers.authorization, dpop: request.headers.dpop, body: (request.body ?? {}) as RawParams, ip: request.ip }, ctx);
     return reply.code(201).header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
   app.route({
