@@ -9,6 +9,7 @@ import { clientCredentials } from './engine/grants/client-credentials.js';
 import { authorizationCode } from './engine/grants/authorization-code.js';
 import { refreshToken } from './engine/grants/refresh-token.js';
 import { passwordGrant } from './engine/grants/password.js';
+import { DeviceFlow } from './engine/device/index.js';
 import { RevocationHub } from './engine/revocation/hub.js';
 import { Revoker } from './engine/revocation/revoker.js';
 import { AuthorizationFlow } from './engine/authorize/flow.js';
@@ -31,7 +32,7 @@ import type { DeniedToken } from './storage/stores.js';
 import { TemporarilyUnavailable } from '@tessera/protocol';
 
 /** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
-const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect']);
+const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect', '/device_authorization']);
 
 function isDenied(v: unknown): v is DeniedToken {
   const d = v as DeniedToken;
@@ -109,6 +110,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
+    const device = new DeviceFlow(ctx);
+    grants.register(device.grant);
     const clients = await stores.clients.list();
     // RFC 8414: list only what is usable; the legacy password grant only while some client has it (E1).
     const metadata = buildMetadata(ctx, {
@@ -123,6 +126,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       csrf: new Csrf(box),
       throttle,
       cookies: new Cookies(config.issuer),
+      device,
     };
     const app = buildApp({
       ctx,
@@ -172,6 +176,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         stores.codes.purgeExpired(now()),
         stores.refreshTokens.purgeExpired(now()),
         stores.revocations.purgeExpired(now()),
+        device.purgeExpired(),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();

@@ -6,8 +6,9 @@ import { ConfigSchema, DEFAULTS, type Config, type RawConfig } from './schema.js
 import { isLoopbackHost, redirectUriProblem, resourceUriProblem } from './validate-uri.js';
 import { authProblems, authSettings } from './auth-settings.js';
 import { schemaProblem } from './messages.js';
+import { deviceProblems } from '../engine/device/settings.js';
 
-export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
+export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
 export const USER_SUB_PREFIX = 'usr_';
 
@@ -74,7 +75,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const cfg = raw as unknown as RawConfig;
   const production = env.NODE_ENV === 'production';
   try {
-    problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
+    problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds), ...deviceProblems(cfg, seconds));
   } catch {
     // The structure is too broken for the deeper checks; the schema problems above say why.
   }

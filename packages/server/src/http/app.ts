@@ -12,6 +12,7 @@ import { revocationRoutes } from './routes/revocation.js';
 import type { RevocationHub } from '../engine/revocation/hub.js';
 import type { Metrics } from './metrics.js';
 import { userinfoRoutes } from './routes/userinfo.js';
+import { deviceAuthorizationRoutes } from './routes/device.js';
 import { browserRoutes } from './browser-routes.js';
 import { corsSupport } from './cors.js';
 import type { BrowserDeps } from './browser-deps.js';
@@ -69,6 +70,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   tokenRoutes(app, deps.grants, deps.ctx, (grantType, clientType) => deps.metrics.tokensIssued.inc({ grant_type: grantType, client_type: clientType }));
   revocationRoutes(app, deps.ctx, deps.hub);
   userinfoRoutes(app, deps.ctx);
+  deviceAuthorizationRoutes(app, deps.browser.device);
   corsSupport(app, deps.ctx.stores.clients);
   void app.register(fastifyCookie);
   void app.register(browserRoutes(deps.browser, deps.ctx));

@@ -9,6 +9,7 @@ import { KyselyLoginAttemptStore } from './kysely/login-attempts.js';
 import { KyselyAuthorizationCodeStore } from './kysely/codes.js';
 import { KyselyRefreshTokenStore } from './kysely/refresh-tokens.js';
 import { KyselyRevocationStore } from './kysely/revocations.js';
+import { KyselyDeviceCodeStore } from '../engine/device/kysely-store.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -27,5 +28,6 @@ export function createStores(db: Db): Stores {
     consents: new KyselyConsentStore(db.kysely),
     loginAttempts: new KyselyLoginAttemptStore(db.kysely),
     codes: new KyselyAuthorizationCodeStore(db.kysely),
+    deviceCodes: new KyselyDeviceCodeStore(db.kysely),
   };
 }

@@ -2,6 +2,8 @@
  * Storage interfaces, one per artifact (DESIGN.md §5). The engine depends on these only; the Kysely
  * implementations in ./kysely serve SQLite and PostgreSQL alike.
  */
+import type { DeviceCodeStore } from '../engine/device/store.js';
+
 export type ClientType = 'confidential' | 'public';
 
 export interface Client {
@@ -207,6 +209,8 @@ export interface Stores {
   consents: ConsentStore;
   loginAttempts: LoginAttemptStore;
   codes: AuthorizationCodeStore;
+  /** RFC 8628 device authorization requests (engine/device). */
+  deviceCodes: DeviceCodeStore;
 }
 
 /** A refresh-token family: one grant, rotated token by token (RFC 9700 §4.14.2). */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../../engine/context.js';
+import { DEVICE_GRANT } from '../../engine/device/index.js';
 
 export interface MetadataOptions {
   grantTypes: string[];
@@ -30,6 +31,8 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
     revocation_endpoint_auth_methods_supported: opts.authMethods,
     introspection_endpoint: `${iss}/introspect`,
     introspection_endpoint_auth_methods_supported: opts.authMethods.filter((m) => m !== 'none'),
+    // RFC 8628 §4.
+    ...(opts.grantTypes.includes(DEVICE_GRANT) ? { device_authorization_endpoint: `${iss}/device_authorization` } : {}),
     ...(code
       ? {
         // RFC 6749 §3.1, OAuth 2.1: code flow only, PKCE S256 only (B1), RFC 9207 `iss` (A9).

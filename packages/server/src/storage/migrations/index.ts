@@ -3,6 +3,7 @@ import * as m001 from './001_clients_keys.js';
 import * as m002 from './002_users_sessions_codes.js';
 import * as m003 from './003_refresh_revocation.js';
 import * as m004 from './004_code_challenge_index.js';
+import * as m009 from './009_device_codes.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '002_users_sessions_codes': m002,
   '003_refresh_revocation': m003,
   '004_code_challenge_index': m004,
+  '009_device_codes': m009,
 };
 
 export const migrationProvider: MigrationProvider = {
