@@ -15,7 +15,16 @@ import { DEVICE_GRANT } from '../src/engine/device/index.ts';
  * device-flow-browser.test.ts drives the /device page itself.
  */
 export const TV_SECRET = 'settop-secret-0123456789abcdef';
-const tv = { id: 'tv', name: 'Living Room TV', type: 'public' as const, grants: [DEVICE_GRANT, 'refresh_token'], scopes: ['openid', 'profile', 'orders:read'], audience: 'https://orders.example' };
+const tv = {
+  id: 'tv',
+  name: 'Living Room TV',
+  type: 'public' as const,
+  grants: [DEVICE_GRANT, 'refresh_token', 'authorization_code'],
+  redirectUris: ['https://tv.example/cb'],
+  scopes: ['openid', 'profile', 'orders:read'],
+  audience: 'https://orders.example',
+  resources: ['https://billing.example'],
+};
 const settop = { id: 'settop', name: 'Set-top Box', type: 'confidential' as const, secret: TV_SECRET, grants: [DEVICE_GRANT], scopes: ['orders:read'], audience: 'https://orders.example' };
 
 interface Authorization {
@@ -132,7 +141,7 @@ for (const backend of backends) {
       await expectError(await poll('not-a-code'), 400, 'invalid_grant');
       await expectError(await postForm(`${a.url}/token`, { grant_type: DEVICE_GRANT, client_id: 'tv' }), 400, 'invalid_request');
       // B15: a device code is no authorization code, and the other way round.
-      await expectError(await postForm(`${a.url}/token`, { grant_type: 'authorization_code', client_id: 'tv', code: auth.device_code, code_verifier: 'v'.repeat(43) }), 400, 'unauthorized_client');
+      await expectError(await postForm(`${a.url}/token`, { grant_type: 'authorization_code', client_id: 'tv', code: auth.device_code, code_verifier: 'v'.repeat(43) }), 400, 'invalid_grant');
       // A client without the grant cannot poll.
       await expectError(await postForm(`${a.url}/token`, { grant_type: DEVICE_GRANT, device_code: auth.device_code }, { authorization: basic('webapp', WEB_SECRET) }), 400, 'unauthorized_client');
     });
@@ -173,6 +182,19 @@ for (const backend of backends) {
       // The refresh token works like any other.
       const refreshed = await postForm(`${a.url}/token`, { grant_type: 'refresh_token', client_id: 'tv', refresh_token: String(tokens.refresh_token) });
       assert.equal(refreshed.status, 200);
+      // B15: a refresh token is no device code.
+      await expectError(await poll(((await refreshed.json()) as { refresh_token: string }).refresh_token), 400, 'invalid_grant');
+    });
+
+    test('RFC 8707: the resource asked for at /device_authorization is the audience; /token may only narrow it', async () => {
+      const auth = await authorize('tv', { scope: 'orders:read', resource: 'https://billing.example' });
+      assert.equal(await approve(auth), true);
+      await expectError(await postForm(`${a.url}/token`, { grant_type: DEVICE_GRANT, device_code: auth.device_code, client_id: 'tv', resource: 'https://orders.example' }), 400, 'invalid_target');
+      const res = await poll(auth.device_code);
+      assert.equal(res.status, 200);
+      const { access_token: at } = (await res.json()) as { access_token: string };
+      const claims = JSON.parse(Buffer.from(at.split('.')[1]!, 'base64url').toString()) as { aud: unknown };
+      assert.deepEqual([claims.aud].flat(), ['https://billing.example']);
     });
 
     test('confidential client: authenticates at both endpoints; no refresh token without the grant, no ID token without openid', async () => {
