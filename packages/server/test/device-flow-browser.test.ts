@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { postForm, serviceClient, startServer, type Running } from './helpers.ts';
 import { users } from './oidc-helpers.ts';
 import { DEVICE_GRANT } from '../src/engine/device/index.ts';
+import { backends } from './support/backends.ts';
 
 /**
  * RFC 8628 end to end: openid-client's device-flow helpers on the device, headless Chromium on the
@@ -40,13 +41,18 @@ async function enterCode(page: Page, code: string): Promise<void> {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-describe('device flow: openid-client on the device, chromium on /device', () => {
+for (const backend of backends) {
+describe(`device flow: openid-client on the device, chromium on /device (${backend.name})`, () => {
   let s: Running;
+  let drop: () => Promise<void>;
   before(async () => {
-    s = await startServer({ clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1 } });
+    const db = await backend.create();
+    drop = db.drop;
+    s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1 } });
   });
   after(async () => {
     await s?.dispose();
+    await drop?.();
   });
 
   test('verification_uri_complete: sign in, the code is prefilled but needs a click, client and scopes shown, Allow → tokens once', async () => {
@@ -171,13 +177,17 @@ describe('device flow: openid-client on the device, chromium on /device', () => 
   });
 });
 
-describe('device flow: wrong user codes are throttled per user and per IP', () => {
+describe(`device flow: wrong user codes are throttled per user and per IP (${backend.name})`, () => {
   let s: Running;
+  let drop: () => Promise<void>;
   before(async () => {
-    s = await startServer({ clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1, maxFailuresPerUser: 3, maxFailuresPerIp: 5 } });
+    const db = await backend.create();
+    drop = db.drop;
+    s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1, maxFailuresPerUser: 3, maxFailuresPerIp: 5 } });
   });
   after(async () => {
     await s?.dispose();
+    await drop?.();
   });
 
   test('after 3 wrong codes a user is refused even the right one (429 + Retry-After); the IP limit stops the next user too', async () => {
@@ -222,3 +232,4 @@ describe('device flow: wrong user codes are throttled per user and per IP', () =
     }
   });
 });
+}
