@@ -42,194 +42,194 @@ async function enterCode(page: Page, code: string): Promise<void> {
 }
 
 for (const backend of backends) {
-describe(`device flow: openid-client on the device, chromium on /device (${backend.name})`, () => {
-  let s: Running;
-  let drop: () => Promise<void>;
-  before(async () => {
-    const db = await backend.create();
-    drop = db.drop;
-    s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1 } });
-  });
-  after(async () => {
-    await s?.dispose();
-    await drop?.();
-  });
+  describe(`device flow: openid-client on the device, chromium on /device (${backend.name})`, () => {
+    let s: Running;
+    let drop: () => Promise<void>;
+    before(async () => {
+      const db = await backend.create();
+      drop = db.drop;
+      s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1 } });
+    });
+    after(async () => {
+      await s?.dispose();
+      await drop?.();
+    });
 
-  test('verification_uri_complete: sign in, the code is prefilled but needs a click, client and scopes shown, Allow → tokens once', async () => {
-    const config = await device(s);
-    assert.equal(config.serverMetadata().device_authorization_endpoint, `${s.url}/device_authorization`);
-    const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'openid profile orders:read' });
-    const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
+    test('verification_uri_complete: sign in, the code is prefilled but needs a click, client and scopes shown, Allow → tokens once', async () => {
+      const config = await device(s);
+      assert.equal(config.serverMetadata().device_authorization_endpoint, `${s.url}/device_authorization`);
+      const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'openid profile orders:read' });
+      const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      const res = await page.goto(auth.verification_uri_complete!);
-      assert.equal(res!.status(), 200);
-      // Same page headers as login/consent (A13, A14).
-      const headers = res!.headers();
-      assert.match(headers['content-security-policy']!, /frame-ancestors 'none'/);
-      assert.equal(headers['x-frame-options'], 'DENY');
-      assert.equal(headers['referrer-policy'], 'no-referrer');
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      await signIn(page, 'alice', 'alice-password-1');
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        const res = await page.goto(auth.verification_uri_complete!);
+        assert.equal(res!.status(), 200);
+        // Same page headers as login/consent (A13, A14).
+        const headers = res!.headers();
+        assert.match(headers['content-security-policy']!, /frame-ancestors 'none'/);
+        assert.equal(headers['x-frame-options'], 'DENY');
+        assert.equal(headers['referrer-policy'], 'no-referrer');
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        await signIn(page, 'alice', 'alice-password-1');
 
-      await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
-      assert.equal(await page.getByLabel('Code').inputValue(), auth.user_code, 'prefilled from verification_uri_complete');
-      // Nothing is approved by visiting the link (RFC 8628 §5.4).
-      const stillPending = await postForm(`${s.url}/token`, { grant_type: DEVICE_GRANT, device_code: auth.device_code, client_id: 'tv' });
-      assert.ok(['authorization_pending', 'slow_down'].includes(((await stillPending.json()) as { error: string }).error));
-      await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        assert.equal(await page.getByLabel('Code').inputValue(), auth.user_code, 'prefilled from verification_uri_complete');
+        // Nothing is approved by visiting the link (RFC 8628 §5.4).
+        const stillPending = await postForm(`${s.url}/token`, { grant_type: DEVICE_GRANT, device_code: auth.device_code, client_id: 'tv' });
+        assert.ok(['authorization_pending', 'slow_down'].includes(((await stillPending.json()) as { error: string }).error));
+        await page.getByRole('button', { name: 'Continue' }).click();
 
-      await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
-      assert.ok(await page.getByText('Living Room TV').first().isVisible());
-      assert.ok(await page.getByText(auth.user_code).first().isVisible());
-      assert.ok(await page.getByText('See your name and username').isVisible());
-      assert.ok(await page.getByText('orders:read').isVisible());
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await page.getByRole('heading', { name: 'Device connected' }).waitFor();
-    } finally {
-      await context.close();
-    }
+        await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+        assert.ok(await page.getByText('Living Room TV').first().isVisible());
+        assert.ok(await page.getByText(auth.user_code).first().isVisible());
+        assert.ok(await page.getByText('See your name and username').isVisible());
+        assert.ok(await page.getByText('orders:read').isVisible());
+        await page.getByRole('button', { name: 'Allow' }).click();
+        await page.getByRole('heading', { name: 'Device connected' }).waitFor();
+      } finally {
+        await context.close();
+      }
 
-    const tokens = await polling;
-    const claims = tokens.claims()!;
-    assert.match(claims.sub, /^usr_/);
-    assert.equal(claims.aud, 'tv');
-    assert.equal(claims.iss, s.url);
-    assert.equal(tokens.scope, 'openid profile orders:read');
-    assert.ok(tokens.refresh_token);
-    const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-    assert.equal(info.name, 'Alice Liddell');
+      const tokens = await polling;
+      const claims = tokens.claims()!;
+      assert.match(claims.sub, /^usr_/);
+      assert.equal(claims.aud, 'tv');
+      assert.equal(claims.iss, s.url);
+      assert.equal(tokens.scope, 'openid profile orders:read');
+      assert.ok(tokens.refresh_token);
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      assert.equal(info.name, 'Alice Liddell');
 
-    // Used once: polling the same device code again is invalid_grant.
-    await assert.rejects(oidc.pollDeviceAuthorizationGrant(config, { ...auth, interval: 1 }), (e: unknown) => (e as { error?: string }).error === 'invalid_grant');
-  });
+      // Used once: polling the same device code again is invalid_grant.
+      await assert.rejects(oidc.pollDeviceAuthorizationGrant(config, { ...auth, interval: 1 }), (e: unknown) => (e as { error?: string }).error === 'invalid_grant');
+    });
 
-  test('verification_uri: typed in lower case without the dash; Deny → access_denied at the device', async () => {
-    const config = await device(s);
-    const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
-    const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
-    const denied = assert.rejects(polling, (e: unknown) => (e as { error?: string }).error === 'access_denied');
-
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(auth.verification_uri);
-      await signIn(page, 'alice', 'alice-password-1');
-      await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
-      assert.equal(await page.getByLabel('Code').inputValue(), '');
-      await enterCode(page, auth.user_code.replace('-', '').toLowerCase());
-      await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
-      await page.getByRole('button', { name: 'Deny' }).click();
-      await page.getByRole('heading', { name: 'Access denied' }).waitFor();
-    } finally {
-      await context.close();
-    }
-    await denied;
-  });
-
-  test('a signed-in session is reused: the page asks for the code straight away', async () => {
-    const config = await device(s);
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${s.url}/device`);
-      await signIn(page, 'bob', 'bob-password-1');
-      await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+    test('verification_uri: typed in lower case without the dash; Deny → access_denied at the device', async () => {
+      const config = await device(s);
       const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
       const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
-      await page.goto(auth.verification_uri_complete!);
-      await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByRole('button', { name: 'Allow' }).click();
-      await page.getByRole('heading', { name: 'Device connected' }).waitFor();
-      const tokens = await polling;
-      const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { sub: string };
-      assert.equal(claims.sub, (await s.tessera.ctx.stores.users.findByLogin('bob'))!.sub);
-    } finally {
-      await context.close();
-    }
-  });
+      const denied = assert.rejects(polling, (e: unknown) => (e as { error?: string }).error === 'access_denied');
 
-  test('form posts to /device without the CSRF token, or from a foreign origin, are 403', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${s.url}/device`);
-      const cookies = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-      const noToken = await postForm(`${s.url}/device`, { step: 'login', username: 'alice', password: 'alice-password-1' }, { cookie: cookies });
-      assert.equal(noToken.status, 403);
-      const csrf = await page.locator('input[name=csrf]').inputValue();
-      const foreign = await postForm(`${s.url}/device`, { step: 'login', csrf, username: 'alice', password: 'alice-password-1' }, { cookie: cookies, origin: 'https://evil.example' });
-      assert.equal(foreign.status, 403);
-      const ok = await fetch(`${s.url}/device`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies, origin: s.url },
-        body: new URLSearchParams({ step: 'login', csrf, username: 'alice', password: 'alice-password-1' }).toString(),
-      });
-      assert.equal(ok.status, 303);
-      assert.equal(ok.headers.get('location'), '/device');
-    } finally {
-      await context.close();
-    }
-  });
-});
-
-describe(`device flow: wrong user codes are throttled per user and per IP (${backend.name})`, () => {
-  let s: Running;
-  let drop: () => Promise<void>;
-  before(async () => {
-    const db = await backend.create();
-    drop = db.drop;
-    s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1, maxFailuresPerUser: 3, maxFailuresPerIp: 5 } });
-  });
-  after(async () => {
-    await s?.dispose();
-    await drop?.();
-  });
-
-  test('after 3 wrong codes a user is refused even the right one (429 + Retry-After); the IP limit stops the next user too', async () => {
-    const config = await device(s);
-    const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
-    const bobContext = await browser.newContext();
-    const alice = await browser.newContext();
-    try {
-      const page = await bobContext.newPage();
-      await page.goto(`${s.url}/device`);
-      await signIn(page, 'bob', 'bob-password-1');
-      await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
-      for (const wrong of ['BBBB-BBBB', 'CCCC-CCCC', 'AAAA-1111']) {
-        const answer = page.waitForResponse((r) => r.url() === `${s.url}/device` && r.request().method() === 'POST');
-        await enterCode(page, wrong);
-        assert.equal((await answer).status(), 400);
-        assert.ok(await page.getByText('That code is not valid').isVisible());
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(auth.verification_uri);
+        await signIn(page, 'alice', 'alice-password-1');
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        assert.equal(await page.getByLabel('Code').inputValue(), '');
+        await enterCode(page, auth.user_code.replace('-', '').toLowerCase());
+        await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+        await page.getByRole('button', { name: 'Deny' }).click();
+        await page.getByRole('heading', { name: 'Access denied' }).waitFor();
+      } finally {
+        await context.close();
       }
-      const refused = page.waitForResponse((r) => r.url() === `${s.url}/device` && r.request().method() === 'POST');
-      await enterCode(page, auth.user_code);
-      const r = await refused;
-      assert.equal(r.status(), 429);
-      assert.ok(Number(r.headers()['retry-after']) > 0);
-      assert.ok(await page.getByText('Too many failed attempts').isVisible());
+      await denied;
+    });
 
-      // Another user from the same address: two more failures reach the IP limit of 5.
-      const other = await alice.newPage();
-      await other.goto(`${s.url}/device`);
-      await signIn(other, 'alice', 'alice-password-1');
-      await other.getByRole('heading', { name: 'Connect a device' }).waitFor();
-      await enterCode(other, 'DDDD-DDDD');
-      await other.getByText('That code is not valid').waitFor();
-      // Alice still has her own budget, and the right code works until the IP limit is reached.
-      await enterCode(other, 'FFFF-FFFF');
-      await other.getByText('That code is not valid').waitFor();
-      const ipRefused = other.waitForResponse((x) => x.url() === `${s.url}/device` && x.request().method() === 'POST');
-      await enterCode(other, auth.user_code);
-      assert.equal((await ipRefused).status(), 429);
-    } finally {
-      await bobContext.close();
-      await alice.close();
-    }
+    test('a signed-in session is reused: the page asks for the code straight away', async () => {
+      const config = await device(s);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(`${s.url}/device`);
+        await signIn(page, 'bob', 'bob-password-1');
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
+        const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
+        await page.goto(auth.verification_uri_complete!);
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('button', { name: 'Allow' }).click();
+        await page.getByRole('heading', { name: 'Device connected' }).waitFor();
+        const tokens = await polling;
+        const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { sub: string };
+        assert.equal(claims.sub, (await s.tessera.ctx.stores.users.findByLogin('bob'))!.sub);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('form posts to /device without the CSRF token, or from a foreign origin, are 403', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(`${s.url}/device`);
+        const cookies = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+        const noToken = await postForm(`${s.url}/device`, { step: 'login', username: 'alice', password: 'alice-password-1' }, { cookie: cookies });
+        assert.equal(noToken.status, 403);
+        const csrf = await page.locator('input[name=csrf]').inputValue();
+        const foreign = await postForm(`${s.url}/device`, { step: 'login', csrf, username: 'alice', password: 'alice-password-1' }, { cookie: cookies, origin: 'https://evil.example' });
+        assert.equal(foreign.status, 403);
+        const ok = await fetch(`${s.url}/device`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies, origin: s.url },
+          body: new URLSearchParams({ step: 'login', csrf, username: 'alice', password: 'alice-password-1' }).toString(),
+        });
+        assert.equal(ok.status, 303);
+        assert.equal(ok.headers.get('location'), '/device');
+      } finally {
+        await context.close();
+      }
+    });
   });
-});
+
+  describe(`device flow: wrong user codes are throttled per user and per IP (${backend.name})`, () => {
+    let s: Running;
+    let drop: () => Promise<void>;
+    before(async () => {
+      const db = await backend.create();
+      drop = db.drop;
+      s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1, maxFailuresPerUser: 3, maxFailuresPerIp: 5 } });
+    });
+    after(async () => {
+      await s?.dispose();
+      await drop?.();
+    });
+
+    test('after 3 wrong codes a user is refused even the right one (429 + Retry-After); the IP limit stops the next user too', async () => {
+      const config = await device(s);
+      const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
+      const bobContext = await browser.newContext();
+      const alice = await browser.newContext();
+      try {
+        const page = await bobContext.newPage();
+        await page.goto(`${s.url}/device`);
+        await signIn(page, 'bob', 'bob-password-1');
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        for (const wrong of ['BBBB-BBBB', 'CCCC-CCCC', 'AAAA-1111']) {
+          const answer = page.waitForResponse((r) => r.url() === `${s.url}/device` && r.request().method() === 'POST');
+          await enterCode(page, wrong);
+          assert.equal((await answer).status(), 400);
+          assert.ok(await page.getByText('That code is not valid').isVisible());
+        }
+        const refused = page.waitForResponse((r) => r.url() === `${s.url}/device` && r.request().method() === 'POST');
+        await enterCode(page, auth.user_code);
+        const r = await refused;
+        assert.equal(r.status(), 429);
+        assert.ok(Number(r.headers()['retry-after']) > 0);
+        assert.ok(await page.getByText('Too many failed attempts').isVisible());
+
+        // Another user from the same address: two more failures reach the IP limit of 5.
+        const other = await alice.newPage();
+        await other.goto(`${s.url}/device`);
+        await signIn(other, 'alice', 'alice-password-1');
+        await other.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        await enterCode(other, 'DDDD-DDDD');
+        await other.getByText('That code is not valid').waitFor();
+        // Alice still has her own budget, and the right code works until the IP limit is reached.
+        await enterCode(other, 'FFFF-FFFF');
+        await other.getByText('That code is not valid').waitFor();
+        const ipRefused = other.waitForResponse((x) => x.url() === `${s.url}/device` && x.request().method() === 'POST');
+        await enterCode(other, auth.user_code);
+        assert.equal((await ipRefused).status(), 429);
+      } finally {
+        await bobContext.close();
+        await alice.close();
+      }
+    });
+  });
 }
