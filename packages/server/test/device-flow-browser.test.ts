@@ -129,14 +129,22 @@ for (const backend of backends) {
       await denied;
     });
 
-    test('a signed-in session is reused: the page asks for the code straight away', async () => {
+    test('a signed-in session is reused: the page asks for the code straight away; another account can sign in', async () => {
       const config = await device(s);
       const context = await browser.newContext();
       const page = await context.newPage();
       try {
         await page.goto(`${s.url}/device`);
+        await signIn(page, 'alice', 'alice-password-1');
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        assert.ok(await page.getByText('Alice Liddell').isVisible());
+        // A shared computer: "Use another account" signs Alice out and asks who is there.
+        await page.getByRole('button', { name: 'Use another account' }).click();
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        assert.ok(!(await context.cookies()).some((c) => c.name === 'tessera-session'));
         await signIn(page, 'bob', 'bob-password-1');
         await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        assert.ok(await page.getByText('Bob Builder').isVisible());
         const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
         const polling = oidc.pollDeviceAuthorizationGrant(config, auth);
         await page.goto(auth.verification_uri_complete!);

@@ -124,9 +124,18 @@ export function devicePageRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: E
       return seeOther(reply, pageUrl(userCode));
     }
 
-    if (step !== 'code' && step !== 'decide') throw new InvalidRequest('unknown form step');
-    const subject = step === 'code' ? 'device' : (normalizeUserCode(typed) ?? '');
-    if (!deps.csrf.verify(field(body, 'csrf'), step === 'code' ? ENTER : DECIDE, browser, cookie, subject)) throw new Forbidden('bad CSRF token');
+    if (step !== 'code' && step !== 'decide' && step !== 'switch') throw new InvalidRequest('unknown form step');
+    const subject = step === 'decide' ? (normalizeUserCode(typed) ?? '') : 'device';
+    if (!deps.csrf.verify(field(body, 'csrf'), step === 'decide' ? DECIDE : ENTER, browser, cookie, subject)) throw new Forbidden('bad CSRF token');
+    if (step === 'switch') {
+      // A shared computer: sign out exactly as /logout does (the session and what it issued end), then
+      // sign in as someone else, keeping the code.
+      const current = await deps.sessions.load(cookie);
+      if (current) await ctx.revoker.revokeSession(current.sid, 'logout');
+      await deps.sessions.end(cookie);
+      deps.cookies.clearSession(reply);
+      return seeOther(reply, pageUrl(shownCode(typed)));
+    }
     const session = await deps.sessions.load(cookie);
     // Signed out meanwhile (expired, or ended elsewhere): sign in again, keeping the code.
     if (!session) return seeOther(reply, pageUrl(shownCode(typed)));
