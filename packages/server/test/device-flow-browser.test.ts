@@ -160,6 +160,31 @@ for (const backend of backends) {
       }
     });
 
+    test('the Allow token is bound to the code shown; unknown steps and decisions are 400, never 500', async () => {
+      const config = await device(s);
+      const shown = await oidc.initiateDeviceAuthorization(config, { scope: 'orders:read' });
+      const other = await oidc.initiateDeviceAuthorization(config, { scope: 'openid profile orders:read' });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(shown.verification_uri_complete!);
+        await signIn(page, 'alice', 'alice-password-1');
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+        const csrf = await page.locator('form:has(input[name=step][value=decide]) input[name=csrf]').inputValue();
+        const post = (form: Record<string, string>) => page.request.post(`${s.url}/device`, { form, headers: { origin: s.url }, maxRedirects: 0 });
+        assert.equal((await post({ step: 'bogus', csrf })).status(), 400);
+        assert.equal((await post({ step: 'decide', csrf, user_code: shown.user_code, decision: 'maybe' })).status(), 400);
+        // A page that showed one code cannot approve another (RFC 8628 §5.4: the user saw what they allow).
+        assert.equal((await post({ step: 'decide', csrf, user_code: other.user_code, decision: 'allow' })).status(), 403);
+        const res = await postForm(`${s.url}/token`, { grant_type: DEVICE_GRANT, device_code: other.device_code, client_id: 'tv' });
+        assert.equal(((await res.json()) as { error: string }).error, 'authorization_pending');
+        assert.equal((await post({ step: 'decide', csrf, user_code: shown.user_code, decision: 'allow' })).status(), 200);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('form posts to /device without the CSRF token, or from a foreign origin, are 403', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();

@@ -141,6 +141,8 @@ export function devicePageRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: E
     if (!session) return seeOther(reply, pageUrl(shownCode(typed)));
 
     if (step === 'code' && !typed?.trim()) return codePage(reply, browser, cookie, session.sub, { status: 400, error: 'Enter the code shown on your device.' });
+    const decision = field(body, 'decision');
+    if (step === 'decide' && decision !== 'allow' && decision !== 'deny') throw new InvalidRequest('choose Allow or Deny');
     let pending: PendingDevice;
     try {
       pending = await device.find(typed ?? '', session.sub, request.ip);
@@ -151,8 +153,6 @@ export function devicePageRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: E
     }
     if (step === 'code') return confirmPage(reply, browser, cookie, pending);
 
-    const decision = field(body, 'decision');
-    if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequest('choose Allow or Deny');
     const recorded = await device.decide(pending, decision === 'allow', session);
     if (!recorded) return codePage(reply, browser, cookie, session.sub, { status: 400, error: new UserCodeRejected().message });
     request.log.info({ sub: session.sub, clientId: pending.client.id, decision }, 'device authorization decided');
