@@ -7,6 +7,7 @@ import { basic, freePort, postForm, serviceClient, startServer, type Running } f
 import { users, webClient, WEB_SECRET } from './oidc-helpers.ts';
 import { backends } from './support/backends.ts';
 import { DEVICE_GRANT } from '../src/engine/device/index.ts';
+import { sha256 } from '../src/engine/sessions/secrets.ts';
 
 /**
  * RFC 8628 at the HTTP surface, on SQLite and PostgreSQL: /device_authorization, polling
@@ -195,6 +196,23 @@ for (const backend of backends) {
       const { access_token: at } = (await res.json()) as { access_token: string };
       const claims = JSON.parse(Buffer.from(at.split('.')[1]!, 'base64url').toString()) as { aud: unknown };
       assert.deepEqual([claims.aud].flat(), ['https://billing.example']);
+    });
+
+    test('store: of concurrent decisions and redemptions exactly one wins', async () => {
+      const auth = await authorize('tv');
+      const store = a.tessera.ctx.stores.deviceCodes;
+      const now = a.tessera.ctx.now();
+      const who = { sub: await sub(), authTime: now };
+      const decided = await Promise.all(Array.from({ length: 8 }, (_, i) => store.decide(userCodeHash(auth.user_code), { ...who, approved: i % 2 === 0 }, now)));
+      assert.equal(decided.filter(Boolean).length, 1);
+      const row = await store.byDeviceCode(sha256(auth.device_code));
+      assert.ok(row?.status === 'approved' || row?.status === 'denied');
+      if (row.status === 'approved') {
+        const consumed = await Promise.all(Array.from({ length: 8 }, () => store.consume(row.deviceCodeHash, now)));
+        assert.equal(consumed.filter(Boolean).length, 1);
+      } else {
+        assert.equal(await store.consume(row.deviceCodeHash, now), false, 'a denied code is never redeemed');
+      }
     });
 
     test('confidential client: authenticates at both endpoints; no refresh token without the grant, no ID token without openid', async () => {
