@@ -75,7 +75,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const cfg = raw as unknown as RawConfig;
   const production = env.NODE_ENV === 'production';
   try {
-    problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds), ...deviceProblems(cfg, seconds));
+    problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
+    problems.push(...deviceProblems(cfg, seconds));
   } catch {
     // The structure is too broken for the deeper checks; the schema problems above say why.
   }
