@@ -9,6 +9,7 @@ import { clientCredentials } from './engine/grants/client-credentials.js';
 import { authorizationCode } from './engine/grants/authorization-code.js';
 import { refreshToken } from './engine/grants/refresh-token.js';
 import { passwordGrant } from './engine/grants/password.js';
+import { DeviceFlow } from './engine/device/index.js';
 import { RevocationHub } from './engine/revocation/hub.js';
 import { Revoker } from './engine/revocation/revoker.js';
 import { AuthorizationFlow } from './engine/authorize/flow.js';
@@ -40,7 +41,7 @@ import { KyselyDpopReplayStore } from './storage/kysely/dpop-replay.js';
 import { RedisDpopReplayStore } from './storage/redis/dpop-replay.js';
 
 /** Endpoints that issue, refresh, revoke or report tokens: never answered from caches alone. */
-const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect', '/par']);
+const FAIL_CLOSED_ROUTES = new Set(['/token', '/revoke', '/introspect', '/par', '/device_authorization']);
 
 function isDenied(v: unknown): v is DeniedToken {
   const d = v as DeniedToken;
@@ -142,6 +143,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     };
 
     const grants = new GrantRegistry().register(clientCredentials).register(authorizationCode).register(refreshToken).register(passwordGrant(throttle));
+    const device = new DeviceFlow(ctx);
+    grants.register(device.grant);
     const clients = await stores.clients.list();
     // A CLI client may name an ID token alg that keys.algorithm no longer provides: its logins fail.
     for (const c of clients) {
@@ -167,6 +170,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       csrf: new Csrf(box),
       throttle,
       cookies: new Cookies(config.issuer),
+      device,
     };
     const app = buildApp({
       ctx,
@@ -219,6 +223,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         stores.assertionJtis.purgeExpired(now()),
         stores.pushedRequests.purgeExpired(now()),
         dpopReplay.purgeExpired(now()),
+        device.purgeExpired(),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
     for (const t of timers) t.unref();

@@ -8,8 +8,9 @@ import { authProblems, authSettings } from './auth-settings.js';
 import { schemaProblem } from './messages.js';
 import { parseDatabaseUrl } from '../storage/database-url.js';
 import { applyProfile, clientAuthProblems, fapi2Problems } from './client-auth-settings.js';
+import { deviceProblems } from '../engine/device/settings.js';
 
-export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
+export const KNOWN_GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 /** User subjects start with this prefix; client ids may not (SECURITY-CHECKLIST C11). */
 export const USER_SUB_PREFIX = 'usr_';
 
@@ -78,6 +79,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   try {
     problems.push(...semanticProblems(cfg, production), ...authProblems(cfg, production, seconds));
     problems.push(...clientAuthProblems(cfg, production), ...fapi2Problems(cfg, seconds));
+    problems.push(...deviceProblems(cfg, seconds));
   } catch {
     // The structure is too broken for the deeper checks; the schema problems above say why.
   }

@@ -139,6 +139,19 @@ export const ConfigSchema = Type.Object(
     ),
     /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
     sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
+    /** Device authorization grant (RFC 8628): code lifetime, polling interval, user-code guessing limits. */
+    device: Type.Optional(
+      Type.Object(
+        {
+          codeTtl: Type.Optional(Duration),
+          interval: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+          maxFailuresPerUser: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          maxFailuresPerIp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          window: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /**
      * Login throttling (README "Throttling model"): failures per account from one source and per source
      * within one window (then 429); per account from all sources only a slowdown; device cookies.

@@ -14,6 +14,7 @@ import { parRoutes } from './routes/par.js';
 import type { RevocationHub } from '../engine/revocation/hub.js';
 import type { Metrics } from './metrics.js';
 import { userinfoRoutes } from './routes/userinfo.js';
+import { deviceAuthorizationRoutes } from './routes/device.js';
 import { browserRoutes } from './browser-routes.js';
 import { corsSupport } from './cors.js';
 import type { BrowserDeps } from './browser-deps.js';
@@ -75,6 +76,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   revocationRoutes(app, deps.ctx, deps.hub);
   parRoutes(app, deps.ctx);
   userinfoRoutes(app, deps.ctx);
+  deviceAuthorizationRoutes(app, deps.browser.device);
   corsSupport(app, deps.ctx.stores.clients);
   void app.register(fastifyCookie);
   void app.register(browserRoutes(deps.browser, deps.ctx));

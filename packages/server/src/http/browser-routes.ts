@@ -5,6 +5,7 @@ import { sendErrorPage } from './pages/errors.js';
 import { assetRoutes } from './routes/assets.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
+import { devicePageRoutes } from './routes/device.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 
@@ -20,5 +21,6 @@ export function browserRoutes(deps: BrowserDeps, ctx: EngineContext) {
     loginRoutes(scope, deps, ctx);
     consentRoutes(scope, deps, ctx);
     logoutRoutes(scope, deps, ctx);
+    devicePageRoutes(scope, deps, ctx);
   };
 }

@@ -2,6 +2,8 @@
  * Storage interfaces, one per artifact (DESIGN.md §5). The engine depends on these only; the Kysely
  * implementations in ./kysely serve SQLite and PostgreSQL alike.
  */
+import type { DeviceCodeStore } from '../engine/device/store.js';
+
 export type ClientType = 'confidential' | 'public';
 
 /** RFC 7591 §2 / OIDC Core §9 client authentication methods. */
@@ -240,6 +242,8 @@ export interface Stores {
   codes: AuthorizationCodeStore;
   assertionJtis: AssertionReplayStore;
   pushedRequests: PushedRequestStore;
+  /** RFC 8628 device authorization requests (engine/device). */
+  deviceCodes: DeviceCodeStore;
 }
 
 /** Single-use identifiers (client-assertion `jti`s, RFC 7523 §3), shared by every instance. */

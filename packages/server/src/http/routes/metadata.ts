@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../../engine/context.js';
+import { DEVICE_GRANT } from '../../engine/device/index.js';
 
 export interface MetadataOptions {
   grantTypes: string[];
@@ -32,6 +33,8 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
     introspection_endpoint_auth_methods_supported: opts.authMethods.filter((m) => m !== 'none'),
     // RFC 9449 §5.1: DPoP proofs are accepted at /token (and /userinfo) with these algorithms.
     dpop_signing_alg_values_supported: ctx.dpop.settings.algorithms,
+    // RFC 8628 §4.
+    ...(opts.grantTypes.includes(DEVICE_GRANT) ? { device_authorization_endpoint: `${iss}/device_authorization` } : {}),
     ...(code
       ? {
         // RFC 6749 §3.1, OAuth 2.1: code flow only, PKCE S256 only (B1), RFC 9207 `iss` (A9).

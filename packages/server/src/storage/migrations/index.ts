@@ -6,6 +6,7 @@ import * as m004 from './004_code_challenge_index.js';
 import * as m006 from './006_client_allowed_origins.js';
 import * as m007 from './007_client_assertions_par.js';
 import * as m008 from './008_dpop_replay.js';
+import * as m009 from './009_device_codes.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '006_client_allowed_origins': m006,
   '007_client_assertions_par': m007,
   '008_dpop_replay': m008,
+  '009_device_codes': m009,
 };
 
 export const migrationProvider: MigrationProvider = {
