@@ -55,19 +55,20 @@ test('clock tolerance: exp slightly past is accepted within tolerance, refused w
 });
 
 test('key rotation: a new kid is picked up after one refetch; refetches are rate-limited', async () => {
-  const v = make({ jwksCooldown: 1 });
+  // Keys are made up front: an RSA key generation on a loaded machine can outlast the cooldown window.
+  const next = await makeKey('ES256');
+  const unknown = await makeKey('RS256', 'never-published');
+  const v = make({ jwksCooldown: 2 });
   await v.verify(await issuer.sign());
   const before = issuer.jwksFetches();
-  const next = await makeKey('ES256');
   issuer.jwks = { keys: [...issuer.jwks.keys, next.jwk] };
   const fresh = await issuer.sign({}, { key: next });
   await assert.rejects(v.verify(fresh), InvalidToken, 'within the cooldown the new kid is not fetched');
   await Promise.all(Array.from({ length: 5 }, async () => assert.rejects(v.verify(await issuer.sign({}, { key: next })))));
   assert.equal(issuer.jwksFetches(), before, 'no refetch inside the cooldown window');
-  await sleep(1050);
+  await sleep(2050);
   assert.equal((await v.verify(fresh)).sub, 'user-1');
   assert.equal(issuer.jwksFetches(), before + 1, 'exactly one refetch');
-  const unknown = await makeKey('RS256', 'never-published');
   for (let i = 0; i < 5; i++) await assert.rejects(v.verify(await issuer.sign({}, { key: unknown })), InvalidToken);
   assert.equal(issuer.jwksFetches(), before + 1, 'unknown kids do not cause refetches inside the window');
 });
@@ -77,7 +78,7 @@ test('a JWKS outage keeps the cached keys; a refetch failure does not drop them'
   await v.verify(await issuer.sign());
   issuer.jwksDown = true;
   try {
-    await sleep(1050);
+    await sleep(2050);
     const fetches = issuer.jwksFetches();
     const stranger = await makeKey('RS256', 'stranger');
     await assert.rejects(v.verify(await issuer.sign({}, { key: stranger })), InvalidToken);

@@ -29,6 +29,12 @@ for (const backend of backends) {
         assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
         return r.stdout;
       };
+      // spawnSync blocks this process, which also hosts the server: after a long CLI run the server's
+      // keep-alive timers and the next request race on an idle socket (ECONNRESET). Let them settle first.
+      const post = async (...args: Parameters<typeof postForm>) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return postForm(...args);
+      };
       const secretOf = (out: string) => /client_secret: (\S+)/.exec(out)?.[1];
       const show = (id: string) => JSON.parse(ok(['clients', 'show', id])) as Record<string, unknown>;
       let running: { close(): Promise<void> } | undefined;
@@ -94,7 +100,7 @@ for (const backend of backends) {
         const claims = decodeJwt(token);
         assert.equal(claims.exp! - claims.iat!, 120, '--access-token-ttl');
         assert.equal(claims.aud, 'https://reports.example');
-        const introspected = await postForm(`${s.url}/introspect`, { token }, { authorization: basic('reports', s2) });
+        const introspected = await post(`${s.url}/introspect`, { token }, { authorization: basic('reports', s2) });
         assert.equal(((await introspected.json()) as { active: boolean }).active, true, '--permission introspect');
 
         // token decode: header, claims, human times, verified by this server's keys.
@@ -116,13 +122,13 @@ for (const backend of backends) {
         assert.match(tampered.stdout, /signature\s+NOT verified/);
         assert.equal(cli(['token', 'decode', 'not-a-token']).status, 2);
         assert.equal(cli(['token', 'decode', '--no-verify', `${h}.${p}.${sig}`]).status, 0);
-        assert.equal((await postForm(`${s.url}/revoke`, { token }, { authorization: basic('reports', s2) })).status, 200);
+        assert.equal((await post(`${s.url}/revoke`, { token }, { authorization: basic('reports', s2) })).status, 200);
         const revoked = cli(['token', 'decode', token]);
         assert.equal(revoked.status, 1);
         assert.match(revoked.stdout, /revoked\s+YES/);
         assert.ok(!decoded.stdout.includes(token) && !decoded.stdout.includes(s2), 'neither the token nor a secret is echoed');
 
-        const password = await postForm(`${s.url}/token`, { grant_type: 'password', username: 'carol', password: CAROL, scope: 'openid' }, { authorization: basic('legacy', legacySecret) });
+        const password = await post(`${s.url}/token`, { grant_type: 'password', username: 'carol', password: CAROL, scope: 'openid' }, { authorization: basic('legacy', legacySecret) });
         assert.equal(password.status, 200);
         const carolSub = decodeJwt(((await password.json()) as { access_token: string }).access_token).sub;
         await s.stop();
@@ -135,8 +141,8 @@ for (const backend of backends) {
         const t = await createTessera(config, { logger: false, env: {} });
         await t.listen();
         running = t;
-        assert.equal((await postForm(`${issuer}/token`, { grant_type: 'client_credentials' }, { authorization: basic('reports', s2) })).status, 200);
-        const again2 = await postForm(`${issuer}/token`, { grant_type: 'password', username: 'carol', password: CAROL, scope: 'openid' }, { authorization: basic('legacy', legacySecret) });
+        assert.equal((await post(`${issuer}/token`, { grant_type: 'client_credentials' }, { authorization: basic('reports', s2) })).status, 200);
+        const again2 = await post(`${issuer}/token`, { grant_type: 'password', username: 'carol', password: CAROL, scope: 'openid' }, { authorization: basic('legacy', legacySecret) });
         assert.equal(again2.status, 200);
         const body = (await again2.json()) as { access_token: string };
         assert.equal(decodeJwt(body.access_token).sub, carolSub, 'the same subject');
