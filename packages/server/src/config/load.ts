@@ -30,7 +30,7 @@ export interface LoadOptions {
 
 /**
  * Loads, interpolates (`${VAR}` from the environment), merges with defaults, applies the env overrides
- * `PORT`, `HOST`, `TESSERA_ISSUER`, `DATABASE_URL`, `LOG_LEVEL`, and validates. Every problem is
+ * `PORT`, `HOST`, `TESSERA_ISSUER`, `TESSERA_DATA_DIR`, `DATABASE_URL`, `LOG_LEVEL`, and validates. Every problem is
  * collected into one `ConfigError`.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -63,6 +63,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (env.PORT !== undefined) envOverrides.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   if (env.HOST) envOverrides.host = env.HOST;
   if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
+  if (env.TESSERA_DATA_DIR) envOverrides.dataDir = env.TESSERA_DATA_DIR;
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
