@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { clientCommands } from './clients.js';
@@ -8,13 +9,15 @@ import { keyCommands } from './keys.js';
 import { userCommands } from './users.js';
 import { openContext } from './context.js';
 import { serve } from './serve.js';
+import { CONFIG_FILE, initCommand } from './init.js';
 
 const program = new Command('tessera')
   .description('Tessera OAuth 2.1 / OpenID Connect authorization server')
   .version(packageVersion(), '-V, --version', 'print the version')
-  .option('-c, --config <file>', 'config file (JSON or YAML); default $TESSERA_CONFIG')
+  .option('-c, --config <file>', `config file (JSON or YAML); default $TESSERA_CONFIG, else ./${CONFIG_FILE} if present`)
   .showHelpAfterError();
-const configFile = (): string | undefined => program.opts<{ config?: string }>().config;
+const configFile = (): string | undefined =>
+  program.opts<{ config?: string }>().config ?? (process.env.TESSERA_CONFIG || !existsSync(CONFIG_FILE) ? undefined : CONFIG_FILE);
 
 program.command('serve').description('run the server').action(async () => {
   await serve(configFile());
@@ -26,6 +29,7 @@ program.command('migrate').description('apply pending database migrations').acti
   console.log('migrations applied');
 });
 
+initCommand(program);
 clientCommands(program, configFile);
 keyCommands(program, configFile);
 userCommands(program, configFile);

@@ -1,12 +1,22 @@
 import { loadConfig } from '../config/load.js';
 import { createTessera, type Tessera } from '../server.js';
+import { VERSION } from '../version.js';
+
+/** `sqlite` or `postgresql`, from the database URL (never the URL itself: it may hold a password). */
+export function storageKind(databaseUrl: string): 'sqlite' | 'postgresql' {
+  return /^postgres(ql)?:\/\//.test(databaseUrl) ? 'postgresql' : 'sqlite';
+}
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (in-flight requests finish, DB closes). */
 export async function serve(configFile: string | undefined): Promise<Tessera> {
   const config = loadConfig({ file: configFile });
   const tessera = await createTessera(config);
   const address = await tessera.listen();
-  tessera.app.log.info({ address, issuer: config.issuer, database: config.databaseUrl.split(':')[0] }, 'tessera listening');
+  // One start-up line with what an operator checks first; no secret, no database URL (it may hold a password).
+  tessera.app.log.info(
+    { version: VERSION, address, issuer: config.issuer, storage: storageKind(config.databaseUrl), keyAlgorithm: config.keys.algorithm, redis: Boolean(config.redisUrl), node: process.version },
+    'tessera listening',
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -67,6 +67,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (env.PORT !== undefined) envOverrides.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   if (env.HOST) envOverrides.host = env.HOST;
   if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
+  if (env.TESSERA_DATA_DIR) envOverrides.dataDir = env.TESSERA_DATA_DIR;
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
