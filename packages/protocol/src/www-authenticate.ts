@@ -8,6 +8,8 @@ export interface ChallengeParams {
   error?: string;
   error_description?: string;
   scope?: string;
+  /** RFC 9728 §5.1: URL of the protected resource's metadata. */
+  resource_metadata?: string;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface ChallengeParams {
  */
 export function challenge(scheme: 'Bearer' | 'Basic', params: ChallengeParams = {}): string {
   const parts: string[] = [];
-  for (const key of ['realm', 'error', 'error_description', 'scope'] as const) {
+  for (const key of ['realm', 'error', 'error_description', 'scope', 'resource_metadata'] as const) {
     const v = params[key];
     if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
   }

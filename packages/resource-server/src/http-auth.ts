@@ -4,6 +4,7 @@ import { toHttpResponse, type HttpErrorResponse } from './http-error.js';
 import type { Guard } from './guards.js';
 import type { AuthResult } from './claims.js';
 import type { VerifierOptions } from './options.js';
+import { resolveResourceMetadata, type ResourceMetadata, type ResourceMetadataOptions } from './resource-metadata.js';
 
 /** What a failed authentication tells the operator's log. Never contains the token. */
 export interface AuthFailure {
@@ -22,6 +23,8 @@ export interface HttpAuthOptions extends BearerOptions {
   realm?: string;
   /** Called for each rejected request, e.g. to log `debug`. */
   log?: (failure: AuthFailure) => void;
+  /** RFC 9728: serve protected-resource metadata and name it in every challenge. */
+  resourceMetadata?: ResourceMetadataOptions;
 }
 
 /** A shared verifier, or options to create one (which may include the HTTP options). */
@@ -29,6 +32,7 @@ export type AuthSource = Verifier | (VerifierOptions & HttpAuthOptions);
 
 interface Context {
   realm: string;
+  metadataUrl: string | undefined;
   log: ((f: AuthFailure) => void) | undefined;
 }
 
@@ -38,7 +42,7 @@ const contexts = new WeakMap<object, Context>();
 /** Maps an error to its response (the one mapping, {@link toHttpResponse}) and reports it to `log`. */
 export function fail(key: object, req: BearerRequest, error: unknown): HttpErrorResponse {
   const c = contexts.get(key);
-  const res = toHttpResponse(error, c?.realm ?? '');
+  const res = toHttpResponse(error, c?.realm ?? '', c?.metadataUrl);
   const debug = (error as { debug?: string } | null)?.debug ?? (error instanceof Error && res.status === 500 ? error.message : undefined);
   c?.log?.({ status: res.status, error: res.body.error, debug, method: req.method, path: req.url.split('?')[0]! });
   return res;
@@ -60,6 +64,8 @@ export interface HttpAuth {
   verifier: Verifier;
   /** True when this pipeline created the verifier (so the adapter closes it). */
   owned: boolean;
+  /** RFC 9728 metadata, when configured. */
+  metadata: ResourceMetadata | undefined;
   authenticate(key: object, req: BearerRequest): Promise<AuthResult>;
 }
 
@@ -67,10 +73,18 @@ export function createHttpAuth(source: AuthSource, http: HttpAuthOptions = {}): 
   const owned = typeof (source as Verifier).verify !== 'function';
   const verifier = owned ? createVerifier(source as VerifierOptions) : (source as Verifier);
   const o: HttpAuthOptions = owned ? { ...(source as HttpAuthOptions), ...http } : http;
-  const ctx: Context = { realm: o.realm ?? verifier.audience[0]!, log: o.log };
+  let metadata: ResourceMetadata | undefined;
+  try {
+    metadata = o.resourceMetadata ? resolveResourceMetadata(o.resourceMetadata, verifier, o.allowFormBody ? ['header', 'body'] : ['header']) : undefined;
+  } catch (e) {
+    if (owned) void verifier.close();
+    throw e;
+  }
+  const ctx: Context = { realm: o.realm ?? verifier.audience[0]!, metadataUrl: metadata?.url, log: o.log };
   return {
     verifier,
     owned,
+    metadata,
     async authenticate(key, req) {
       contexts.set(key, ctx);
       return verifier.verify(extractBearer(req, o));

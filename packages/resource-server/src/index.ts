@@ -5,3 +5,4 @@ export { extractBearer, type BearerRequest, type BearerOptions, MissingToken } f
 export { toHttpResponse, type HttpErrorResponse } from './http-error.js';
 export type { AuthFailure, HttpAuthOptions, AuthSource } from './http-auth.js';
 export { checkScopes, checkRoles, type Guard } from './guards.js';
+export { resolveResourceMetadata, type ResourceMetadataOptions, type ResourceMetadata } from './resource-metadata.js';
