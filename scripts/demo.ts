@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createTessera, loadConfig, ConfigError } from '@tessera/server';
 import { buildOrdersApi } from '../examples/orders-api/src/app.ts';
 import { buildWebClient } from '../examples/web-client/src/app.ts';
+import { startMcpServer } from '../examples/mcp-server/src/app.ts';
 
 const dataDir = resolve(process.env.TESSERA_DATA_DIR ?? 'data');
 const AUTH_PORT = Number(process.env.PORT ?? 9000);
@@ -15,6 +16,8 @@ const ORDERS_PORT = Number(process.env.ORDERS_PORT ?? 9001);
 const ORDERS_API = `http://localhost:${ORDERS_PORT}`;
 const WEB_PORT = Number(process.env.WEB_CLIENT_PORT ?? 9002);
 const WEB_CLIENT = `http://localhost:${WEB_PORT}`;
+const MCP_PORT = Number(process.env.MCP_PORT ?? 9003);
+const MCP_SERVER = `http://localhost:${MCP_PORT}`;
 
 interface DemoCredentials {
   serviceSecret: string;
@@ -94,6 +97,8 @@ async function main(): Promise<void> {
       // Strict rotation: the web client's "Reuse old refresh token" replays a spent token at once, which
       // the default retry window (10 s, for racing tabs) would answer. See README "Refresh-token retry window".
       refreshTokens: { graceSeconds: 0 },
+      // MCP clients register themselves (RFC 7591) and may ask for the example MCP server (README "Protect an MCP server").
+      registration: { enabled: true, open: true, scopes: ['openid', 'profile', 'offline_access', 'mcp:tools'], resources: [`${MCP_SERVER}/mcp`] },
     },
   });
   const tessera = await createTessera(config);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
   await orders.listen({ port: ORDERS_PORT, host: config.host });
   const web = await buildWebClient({ issuer: iss, clientId: 'demo-web', clientSecret: creds.webClientSecret, baseUrl: WEB_CLIENT, ordersApi: ORDERS_API });
   await web.listen({ port: WEB_PORT, host: config.host });
+  const mcp = await startMcpServer({ issuer: iss, baseUrl: MCP_SERVER, port: MCP_PORT, host: config.host });
   console.log(`
 open ${WEB_CLIENT}    (the demo web client: sign in as alice or admin and watch the protocol)
 
@@ -117,6 +123,7 @@ Tessera is running.
   keys (JWKS)           ${iss}/jwks.json
   orders API            ${ORDERS_API}/orders (orders:read lists, orders:write creates, role admin deletes)
   demo web client       ${WEB_CLIENT} (client_id demo-web)
+  MCP server            ${mcp.url} (MCP clients register themselves at ${iss}/register)
   data                  ${dataDir} (SQLite, keys, demo credentials)
 
 Demo users (sign in at ${iss}/login through a client's authorization request):
@@ -139,7 +146,7 @@ Call the orders API with it:
   curl -s -i -X DELETE -H "Authorization: Bearer $TOKEN" ${ORDERS_API}/orders/1    # 403: only admins delete
 
 Stop with Ctrl-C.`);
-  const stop = () => void Promise.all([web.close(), orders.close(), tessera.close()]).then(() => process.exit(0));
+  const stop = () => void Promise.all([web.close(), orders.close(), mcp.close(), tessera.close()]).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -10,6 +10,8 @@ export interface ChallengeParams {
   scope?: string;
   /** RFC 9449 §7.1: space-separated JWS algorithms accepted for DPoP proofs (DPoP scheme only). */
   algs?: string;
+  /** RFC 9728 §5.1: URL of the protected resource's metadata. */
+  resource_metadata?: string;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface ChallengeParams {
  */
 export function challenge(scheme: 'Bearer' | 'Basic' | 'DPoP', params: ChallengeParams = {}): string {
   const parts: string[] = [];
-  for (const key of ['realm', 'error', 'error_description', 'scope', 'algs'] as const) {
+  for (const key of ['realm', 'error', 'error_description', 'scope', 'resource_metadata', 'algs'] as const) {
     const v = params[key];
     if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
   }

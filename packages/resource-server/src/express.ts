@@ -5,6 +5,7 @@ import type { BearerRequest } from './bearer.js';
 import type { HttpErrorResponse } from './http-error.js';
 import type { AuthResult } from './claims.js';
 import type { Verifier } from './verifier.js';
+import { metadataResponse } from './resource-metadata.js';
 
 export type { AuthFailure, HttpAuthOptions, AuthSource } from './http-auth.js';
 
@@ -29,17 +30,30 @@ function send(res: Response, r: HttpErrorResponse): void {
  * with `WWW-Authenticate` (RFC 6750 §3). Pass options (a verifier is created; close it on shutdown
  * with `middleware.verifier.close()`) or a shared verifier.
  *
+ * With `resourceMetadata` (RFC 9728), mount `middleware.metadata` at the app root: it answers GET on
+ * `/.well-known/oauth-protected-resource` (and the path-suffixed form) and passes everything else on.
+ *
  * @example app.use('/orders', requireAuth({ issuer, audience: 'orders' }));
+ * @example
+ * const auth = requireAuth({ issuer, audience: 'https://mcp.example/mcp', resourceMetadata: { resource: 'https://mcp.example/mcp' } });
+ * app.use(auth.metadata);
+ * app.post('/mcp', auth, handler);
  */
-export function requireAuth(source: AuthSource, http?: HttpAuthOptions): RequestHandler & { verifier: Verifier } {
+export function requireAuth(source: AuthSource, http?: HttpAuthOptions): RequestHandler & { verifier: Verifier; metadata: RequestHandler } {
   const auth = createHttpAuth(source, http);
+  const paths = new Set(auth.metadata?.paths ?? []);
+  const metadata: RequestHandler = (req, res, next) => {
+    if (!auth.metadata || (req.method !== 'GET' && req.method !== 'HEAD') || !paths.has(req.path)) return next();
+    const r = metadataResponse(auth.metadata);
+    res.status(r.status).set(r.headers).send(r.body);
+  };
   const middleware: RequestHandler = (req, res, next) => {
     auth.authenticate(req, view(req)).then(
       (result) => ((req.auth = result), next()),
       (e: unknown) => send(res, fail(req, view(req), e)),
     );
   };
-  return Object.assign(middleware, { verifier: auth.verifier });
+  return Object.assign(middleware, { verifier: auth.verifier, metadata });
 }
 
 function guard(check: Guard): RequestHandler {

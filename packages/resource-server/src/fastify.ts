@@ -7,6 +7,7 @@ import type { HttpErrorResponse } from './http-error.js';
 import type { AuthResult } from './claims.js';
 import type { Verifier } from './verifier.js';
 import type { VerifierOptions } from './options.js';
+import { metadataResponse } from './resource-metadata.js';
 
 export type { AuthFailure, HttpAuthOptions } from './http-auth.js';
 
@@ -34,6 +35,11 @@ const plugin: FastifyPluginAsync<TesseraAuthOptions> = async (fastify, options) 
   const { verifier, ...rest } = options as { verifier?: Verifier } & HttpAuthOptions;
   const auth = createHttpAuth((verifier ?? options) as AuthSource, verifier ? rest : {});
   if (auth.owned) fastify.addHook('onClose', () => auth.verifier.close());
+  const metadata = auth.metadata;
+  if (metadata) {
+    const r = metadataResponse(metadata);
+    for (const url of metadata.paths) fastify.get(url, async (_req, reply) => reply.code(r.status).headers(r.headers).send(r.body));
+  }
   fastify.decorateRequest('auth', null);
   fastify.decorate('authenticate', async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     try {
@@ -48,7 +54,8 @@ const plugin: FastifyPluginAsync<TesseraAuthOptions> = async (fastify, options) 
 
 /**
  * Fastify plugin (RFC 6750): decorates `request.auth` and `fastify.authenticate`. Authentication is
- * scoped by encapsulation: add the hook inside the plugin context whose routes it protects.
+ * scoped by encapsulation: add the hook inside the plugin context whose routes it protects. With
+ * `resourceMetadata` (RFC 9728) it also serves `GET /.well-known/oauth-protected-resource[/<path>]`.
  *
  * @example
  * await app.register(tesseraAuth, { issuer, audience: 'orders' });

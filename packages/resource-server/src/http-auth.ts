@@ -7,6 +7,7 @@ import { toHttpResponse, type HttpErrorResponse } from './http-error.js';
 import type { Guard } from './guards.js';
 import type { AuthResult } from './claims.js';
 import type { VerifierOptions } from './options.js';
+import { resolveResourceMetadata, type ResourceMetadata, type ResourceMetadataOptions } from './resource-metadata.js';
 
 /** What a failed authentication tells the operator's log. Never contains the token. */
 export interface AuthFailure {
@@ -27,6 +28,8 @@ export interface HttpAuthOptions extends BearerOptions {
   log?: (failure: AuthFailure) => void;
   /** DPoP-bound tokens (RFC 9449 §7); they are accepted and checked even without these options. */
   dpop?: DpopOptions;
+  /** RFC 9728: serve protected-resource metadata and name it in every challenge. */
+  resourceMetadata?: ResourceMetadataOptions;
 }
 
 /** A shared verifier, or options to create one (which may include the HTTP options). */
@@ -34,6 +37,7 @@ export type AuthSource = Verifier | (VerifierOptions & HttpAuthOptions);
 
 interface Context {
   realm: string;
+  metadataUrl: string | undefined;
   log: ((f: AuthFailure) => void) | undefined;
   dpop: DpopChecker;
 }
@@ -47,7 +51,7 @@ const dpopRequests = new WeakSet<object>();
 export function fail(key: object, req: BearerRequest, error: unknown): HttpErrorResponse {
   const c = contexts.get(key);
   const dpop = c && (dpopRequests.has(key) || c.dpop.config.required) ? { algs: c.dpop.algs } : undefined;
-  const res = toHttpResponse(error, c?.realm ?? '', dpop);
+  const res = toHttpResponse(error, c?.realm ?? '', dpop, c?.metadataUrl);
   const debug = (error as { debug?: string } | null)?.debug ?? (error instanceof Error && res.status === 500 ? error.message : undefined);
   c?.log?.({ status: res.status, error: res.body.error, debug, method: req.method, path: req.url.split('?')[0]! });
   return res;
@@ -69,6 +73,8 @@ export interface HttpAuth {
   verifier: Verifier;
   /** True when this pipeline created the verifier (so the adapter closes it). */
   owned: boolean;
+  /** RFC 9728 metadata, when configured. */
+  metadata: ResourceMetadata | undefined;
   authenticate(key: object, req: BearerRequest): Promise<AuthResult>;
 }
 
@@ -80,10 +86,18 @@ export function createHttpAuth(source: AuthSource, http: HttpAuthOptions = {}): 
   const dpopConfig = resolveDpopOptions(o.dpop, problems);
   if (problems.length) throw new TypeError(`invalid resource-server options: ${problems.join('; ')}`);
   const dpop = new DpopChecker(dpopConfig, 5);
-  const ctx: Context = { realm: o.realm ?? verifier.audience[0]!, log: o.log, dpop };
+  let metadata: ResourceMetadata | undefined;
+  try {
+    metadata = o.resourceMetadata ? resolveResourceMetadata(o.resourceMetadata, verifier, o.allowFormBody ? ['header', 'body'] : ['header']) : undefined;
+  } catch (e) {
+    if (owned) void verifier.close();
+    throw e;
+  }
+  const ctx: Context = { realm: o.realm ?? verifier.audience[0]!, metadataUrl: metadata?.url, log: o.log, dpop };
   return {
     verifier,
     owned,
+    metadata,
     async authenticate(key, req) {
       contexts.set(key, ctx);
       const header = req.headers.authorization;

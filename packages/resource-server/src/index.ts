@@ -6,3 +6,4 @@ export { toHttpResponse, type HttpErrorResponse } from './http-error.js';
 export type { AuthFailure, HttpAuthOptions, AuthSource } from './http-auth.js';
 export { checkScopes, checkRoles, type Guard } from './guards.js';
 export type { DpopOptions } from './dpop/options.js';
+export { resolveResourceMetadata, type ResourceMetadataOptions, type ResourceMetadata } from './resource-metadata.js';

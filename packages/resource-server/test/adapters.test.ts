@@ -234,3 +234,54 @@ test('options instead of a verifier: each adapter creates its own; Fastify close
     issuer.extra = undefined;
   }
 });
+
+test('RFC 9728: resourceMetadata serves the document on both adapters and names it in every challenge', async (t) => {
+  const resource = 'https://orders.test/api';
+  const rsVerifier = createVerifier({ issuer: issuer.url, audience: [resource] });
+  const onlyMine = await issuer.sign({ aud: resource });
+  const answers = new Map<string, unknown>();
+  const metaUrl = 'https://orders.test/.well-known/oauth-protected-resource/api';
+  try {
+    for (const [name, factory] of [['express', expressApp], ['fastify', fastifyApp]] as const) {
+      const app = await factory(rsVerifier, { realm: REALM, resourceMetadata: { resource, scopesSupported: ['orders:read'], resourceName: 'Orders' } });
+      try {
+        const seenHere: unknown[] = [];
+        for (const path of ['/.well-known/oauth-protected-resource/api', '/.well-known/oauth-protected-resource']) {
+          const res = await fetch(app.url + path);
+          assert.equal(res.status, 200, `${name} ${path}`);
+          assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+          assert.equal(res.headers.get('access-control-allow-origin'), '*');
+          const doc = await res.json();
+          assert.deepEqual(doc, {
+            resource, authorization_servers: [issuer.url], scopes_supported: ['orders:read'], bearer_methods_supported: ['header'], resource_name: 'Orders',
+          });
+          seenHere.push(doc);
+        }
+        assert.equal((await fetch(app.url + '/.well-known/oauth-protected-resource/other')).status, 404);
+        const none = await fetch(app.url + '/orders');
+        assert.equal(none.status, 401);
+        assert.equal(none.headers.get('www-authenticate'), `Bearer realm="${REALM}", resource_metadata="${metaUrl}"`);
+        const wrongAud = await fetch(app.url + '/orders', { headers: { authorization: `Bearer ${tokens.user}` } });
+        assert.equal(wrongAud.status, 401, 'a token for another resource is refused');
+        assert.equal(wrongAud.headers.get('www-authenticate'), `${invalid('the access token is invalid')}, resource_metadata="${metaUrl}"`);
+        const scopeless = await fetch(app.url + '/orders', { headers: { authorization: `Bearer ${await issuer.sign({ aud: resource, scope: 'openid' })}` } });
+        assert.equal(scopeless.status, 403);
+        assert.match(scopeless.headers.get('www-authenticate') ?? '', /scope="orders:read", resource_metadata="https:\/\/orders\.test\/\.well-known\/oauth-protected-resource\/api"$/);
+        assert.equal((await fetch(app.url + '/orders', { headers: { authorization: `Bearer ${onlyMine}` } })).status, 200);
+        seenHere.push(none.headers.get('www-authenticate'), wrongAud.headers.get('www-authenticate'), scopeless.headers.get('www-authenticate'));
+        answers.set(name, seenHere);
+      } finally {
+        await app.close();
+      }
+    }
+    assert.deepEqual(answers.get('fastify'), answers.get('express'));
+    await t.test('a resource that is not the verifier audience, or not https, is a TypeError at construction', async () => {
+      const { requireAuth } = await import('../src/express.ts');
+      assert.throws(() => requireAuth(rsVerifier, { resourceMetadata: { resource: 'https://elsewhere.test' } }), /one of the verifier audiences/);
+      assert.throws(() => requireAuth(rsVerifier, { resourceMetadata: { resource: 'ftp://orders.test/api' } }), /https URL without a fragment/);
+      assert.throws(() => requireAuth(rsVerifier, { resourceMetadata: { resource, authorizationServers: ['http://evil.example'] } }), /authorizationServers/);
+    });
+  } finally {
+    await rsVerifier.close();
+  }
+});

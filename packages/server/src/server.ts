@@ -159,9 +159,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ...buildMetadata(ctx, {
         grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
         authMethods,
-        scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
+        scopes: [...new Set([...clients.flatMap((c) => c.scopes), ...(config.registration.enabled ? config.registration.scopes : [])])].sort(),
       }),
       ...clientAuthMetadata(config, authMethods),
+      // RFC 7591 §3 / RFC 8414 §2: only while registration is enabled.
+      ...(config.registration.enabled ? { registration_endpoint: `${config.issuer}/register` } : {}),
     };
     const sessions = new SessionManager(stores.sessions, config.sessions, now);
     const browser = {

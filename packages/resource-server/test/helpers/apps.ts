@@ -25,8 +25,9 @@ export const summary = (a: AuthResult | null | undefined) => ({
 export const expressApp: AppFactory = async (verifier, http) => {
   const app = express();
   app.use(express.urlencoded({ extended: false }));
-  app.get('/public', (_req, res) => void res.json({ public: true }));
   const auth = ex.requireAuth(verifier, http);
+  app.use(auth.metadata);
+  app.get('/public', (_req, res) => void res.json({ public: true }));
   app.get('/orders', auth, ex.requireScopes('orders:read'), (req, res) => void res.json(summary(req.auth)));
   app.post('/orders', auth, ex.requireScopes('orders:write'), (req, res) => void res.status(201).json(summary(req.auth)));
   app.delete('/orders/:id', auth, ex.requireRoles('admin'), (req, res) => void res.json(summary(req.auth)));

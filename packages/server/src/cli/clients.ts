@@ -204,6 +204,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
       const existing = await ctx.stores.clients.get(id);
       if (!existing) fail([`no client ${id}`]);
       if (existing.source === 'config') fail([`client ${id} is declared in the config file; change it there (the file is applied at every start)`]);
+      if (existing.source === 'registration') fail([`client ${id} registered itself (RFC 7591); it changes itself through its registration_client_uri, you can disable or delete it`]);
       const secret = await save(ctx, configFile(), applyFlags(clientToConfig(existing), o), { newSecret: o.rotateSecret === true, createdAt: existing.createdAt });
       console.log(`client ${id} updated`);
       printSecret(secret);
@@ -215,9 +216,26 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .description('list clients (id, type, grants, scopes, where they come from)')
     .action(async () => {
       await withContext(configFile(), async (ctx) => {
-        list((await ctx.stores.clients.list()).map((c) => [c.id, c.type, c.grantTypes.join(','), c.scopes.join(' '), c.source]), ['ID', 'TYPE', 'GRANTS', 'SCOPES', 'SOURCE']);
+        list((await ctx.stores.clients.list()).map((c) => [c.id, c.type, c.grantTypes.join(','), c.scopes.join(' '), c.disabled ? `${c.source} (disabled)` : c.source]), ['ID', 'TYPE', 'GRANTS', 'SCOPES', 'SOURCE']);
       });
     });
+
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    clients
+      .command(`${verb} <id>`)
+      .description(disabled ? 'refuse the client at every endpoint until enabled again (not for config-file clients)' : 'accept a disabled client again')
+      .action(async (id: string) => {
+        await withContext(configFile(), async (ctx) => {
+          const c = await ctx.stores.clients.get(id);
+          if (!c) fail([`no client ${id}`]);
+          if (c.source === 'config') fail([`client ${id} is declared in the config file; remove it there (the file is applied at every start)`]);
+          const { disabled: _was, ...rest } = c;
+          await ctx.stores.clients.upsert({ ...rest, ...(disabled ? { disabled: true } : {}), updatedAt: Math.floor(Date.now() / 1000) });
+          await announce(ctx.config, 'clients', id);
+          console.log(`client ${id} ${disabled ? 'disabled' : 'enabled'}`);
+        });
+      });
+  }
 
   clients
     .command('show <id>')
@@ -236,6 +254,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
     .action(async (id: string) => {
       await withContext(configFile(), async (ctx) => {
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);
+        await ctx.stores.registrations.markDeleted(id, Math.floor(Date.now() / 1000));
         await announce(ctx.config, 'clients', id);
         console.log(`client ${id} deleted`);
       });

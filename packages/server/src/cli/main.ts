@@ -10,6 +10,7 @@ import { userCommands } from './users.js';
 import { openContext } from './context.js';
 import { serve } from './serve.js';
 import { CONFIG_FILE, initCommand } from './init.js';
+import { registrationCommands } from './registration.js';
 
 const program = new Command('tessera')
   .description('Tessera OAuth 2.1 / OpenID Connect authorization server')
@@ -35,6 +36,7 @@ keyCommands(program, configFile);
 userCommands(program, configFile);
 tokenCommands(program, configFile);
 configCommands(program, configFile);
+registrationCommands(program, configFile);
 
 try {
   await program.parseAsync(process.argv);

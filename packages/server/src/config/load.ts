@@ -104,6 +104,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
       window: seconds(cfg.clientAuth?.window ?? '5m'),
       acceptTokenEndpointAudience: cfg.clientAuth?.acceptTokenEndpointAudience ?? false,
     },
+    registration: {
+      enabled: cfg.registration?.enabled ?? false,
+      open: cfg.registration?.open ?? false,
+      grantTypes: cfg.registration?.grantTypes ?? ['authorization_code', 'refresh_token'],
+      authMethods: cfg.registration?.authMethods ?? ['none', 'client_secret_basic', 'client_secret_post'],
+      scopes: cfg.registration?.scopes ?? ['openid', 'profile', 'email', 'offline_access'],
+      resources: cfg.registration?.resources ?? [],
+      maxClientsPerIpPerHour: cfg.registration?.maxClientsPerIpPerHour ?? 10,
+    },
     production,
     source,
     databaseUrl: cfg.databaseUrl ?? `sqlite:${resolve(cfg.dataDir, 'tessera.db')}`,
@@ -129,6 +138,11 @@ function databaseUrlProblems(url: unknown): string[] {
 
 function semanticProblems(cfg: RawConfig, production: boolean): string[] {
   const out: string[] = [];
+  if (cfg.registration?.enabled && cfg.profile === 'fapi2') out.push('registration.enabled: not available under profile fapi2 (its clients must use private_key_jwt)');
+  for (const r of cfg.registration?.resources ?? []) {
+    const p = typeof r === 'string' ? resourceUriProblem(r) : 'is not a string';
+    if (p) out.push(`registration.resources: ${r} ${p}`);
+  }
   let issuer: URL | undefined;
   try {
     issuer = new URL(cfg.issuer);

@@ -137,6 +137,25 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Dynamic client registration (RFC 7591/7592, README "Dynamic client registration"): off unless
+     * enabled; gated by an initial access token unless `open`; what a registered client may ask for.
+     */
+    registration: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          open: Type.Optional(Type.Boolean()),
+          grantTypes: Type.Optional(Type.Array(Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]), { minItems: 1, maxItems: 3 })),
+          authMethods: Type.Optional(Type.Array(Type.Union([Type.Literal('none'), Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')]), { minItems: 1, maxItems: 3 })),
+          scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
+          /** RFC 8707 resource indicators registered clients may request (e.g. MCP servers). */
+          resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 50 })),
+          maxClientsPerIpPerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
     sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
     /** Device authorization grant (RFC 8628): code lifetime, polling interval, user-code guessing limits. */
@@ -178,7 +197,7 @@ export type UserConfig = Static<typeof UserConfigSchema>;
 export type RawConfig = Static<typeof ConfigSchema>;
 
 /** The validated configuration with durations in seconds. */
-export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login' | 'refreshTokens' | 'clientAuth'> {
+export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login' | 'refreshTokens' | 'clientAuth' | 'registration'> {
   production: boolean;
   databaseUrl: string;
   tokens: { accessTokenTtl: number; maxAccessTokenTtl: number; codeTtl: number; idTokenTtl: number };
@@ -188,9 +207,21 @@ export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 
   refreshTokens: { idleTtl: number; absoluteTtl: number; graceSeconds: number };
   clientAuth: { maxFailuresPerClient: number; maxFailuresPerIp: number; maxUnknownIntrospections: number; window: number; acceptTokenEndpointAudience?: boolean };
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
+  registration: RegistrationConfig;
   clients: ClientConfig[];
   /** Where the config came from, for messages. */
   source: string;
+}
+
+/** The registration policy with defaults applied. */
+export interface RegistrationConfig {
+  enabled: boolean;
+  open: boolean;
+  grantTypes: ('authorization_code' | 'refresh_token' | 'client_credentials')[];
+  authMethods: ('none' | 'client_secret_basic' | 'client_secret_post')[];
+  scopes: string[];
+  resources: string[];
+  maxClientsPerIpPerHour: number;
 }
 
 export const DEFAULTS: RawConfig = {

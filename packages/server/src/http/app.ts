@@ -11,6 +11,7 @@ import { metadataRoutes } from './routes/metadata.js';
 import { tokenRoutes } from './routes/token.js';
 import { revocationRoutes } from './routes/revocation.js';
 import { parRoutes } from './routes/par.js';
+import { registrationRoutes } from './routes/registration.js';
 import type { RevocationHub } from '../engine/revocation/hub.js';
 import type { Metrics } from './metrics.js';
 import { userinfoRoutes } from './routes/userinfo.js';
@@ -75,6 +76,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   tokenRoutes(app, deps.grants, deps.ctx, (grantType, clientType) => deps.metrics.tokensIssued.inc({ grant_type: grantType, client_type: clientType }));
   revocationRoutes(app, deps.ctx, deps.hub);
   parRoutes(app, deps.ctx);
+  if (config.registration.enabled) void app.register(registrationRoutes(deps.ctx));
   userinfoRoutes(app, deps.ctx);
   deviceAuthorizationRoutes(app, deps.browser.device);
   corsSupport(app, deps.ctx.stores.clients);

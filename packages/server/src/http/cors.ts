@@ -38,6 +38,10 @@ export function corsSupport(app: FastifyInstance, clients: ClientStore): void {
       if (PUBLIC_PATHS.has(path)) {
         return { origin: '*', credentials: false, methods: ['GET', 'HEAD'], allowedHeaders: ALLOWED_HEADERS, maxAge: 600 };
       }
+      // RFC 7591/7592: browser-based clients register themselves; bearer tokens only, never cookies.
+      if (path === '/register' || path.startsWith('/register/')) {
+        return { origin: '*', credentials: false, methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ALLOWED_HEADERS, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 };
+      }
       const methods = CLIENT_PATHS.get(path);
       const origin = request.headers.origin;
       if (!methods || origin === undefined || !(await origins.allows(origin))) return OFF;

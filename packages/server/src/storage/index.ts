@@ -12,6 +12,7 @@ import { KyselyRevocationStore } from './kysely/revocations.js';
 import { KyselyAssertionReplayStore } from './kysely/client-assertions.js';
 import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
 import { KyselyDeviceCodeStore } from '../engine/device/kysely-store.js';
+import { KyselyRegistrationStore } from './kysely/registrations.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -33,5 +34,6 @@ export function createStores(db: Db): Stores {
     assertionJtis: new KyselyAssertionReplayStore(db.kysely),
     pushedRequests: new KyselyPushedRequestStore(db.kysely),
     deviceCodes: new KyselyDeviceCodeStore(db.kysely),
+    registrations: new KyselyRegistrationStore(db.kysely),
   };
 }

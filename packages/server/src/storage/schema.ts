@@ -13,7 +13,7 @@ export interface ClientsTable {
   resources: string;
   access_token_ttl: number | null;
   first_party: number;
-  source: 'config' | 'cli';
+  source: 'config' | 'cli' | 'registration';
   created_at: number;
   updated_at: number;
   /** JSON array (migration 002). */
@@ -32,6 +32,27 @@ export interface ClientsTable {
   require_par: number;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens` (migration 008). */
   dpop_bound_access_tokens: Generated<number>;
+  /** 1: refused at every endpoint (migration 010). */
+  disabled: Generated<number>;
+}
+
+/** RFC 7591/7592: one row per dynamically registered client (migration 010). */
+export interface ClientRegistrationsTable {
+  client_id: string;
+  /** SHA-256 of the registration access token. */
+  token_hash: string;
+  created_ip: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+/** Initial access tokens for gated registration (RFC 7591 §3), hashed (migration 010). */
+export interface RegistrationInitialTokensTable {
+  token_hash: string;
+  label: string;
+  uses_left: number;
+  created_at: number;
+  expires_at: number;
 }
 
 /** Used client-assertion jtis (RFC 7523 §3 item 7), until the assertion's exp. */
@@ -211,4 +232,6 @@ export interface Database {
   code_issued_tokens: CodeIssuedTokensTable;
   client_assertion_jtis: ClientAssertionJtisTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  client_registrations: ClientRegistrationsTable;
+  registration_initial_tokens: RegistrationInitialTokensTable;
 }

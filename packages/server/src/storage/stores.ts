@@ -53,7 +53,10 @@ export interface Client {
   requirePushedAuthorizationRequests?: boolean;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. */
   dpopBoundAccessTokens?: boolean;
-  source: 'config' | 'cli';
+  /** Refused at every endpoint (client authentication, /authorize) while set. */
+  disabled?: boolean;
+  /** `registration`: created through RFC 7591 dynamic registration. */
+  source: 'config' | 'cli' | 'registration';
   createdAt: number;
   updatedAt: number;
 }
@@ -244,6 +247,31 @@ export interface Stores {
   pushedRequests: PushedRequestStore;
   /** RFC 8628 device authorization requests (engine/device). */
   deviceCodes: DeviceCodeStore;
+  registrations: RegistrationStore;
+}
+
+/** RFC 7591/7592 bookkeeping of a dynamically registered client. */
+export interface ClientRegistration {
+  clientId: string;
+  /** SHA-256 of the registration access token (never the token). */
+  tokenHash: string;
+  createdIp: string;
+  createdAt: number;
+  deletedAt: number | undefined;
+}
+
+export interface RegistrationStore {
+  insert(r: Omit<ClientRegistration, 'deletedAt'>): Promise<void>;
+  get(clientId: string): Promise<ClientRegistration | undefined>;
+  /** Registrations (deleted ones included) from `ip` since `since`: the per-source hourly limit. */
+  countFrom(ip: string, since: number): Promise<number>;
+  markDeleted(clientId: string, now: number): Promise<boolean>;
+  /** Replaces the registration access token only if `oldHash` is still current (one conditional write). */
+  rotateToken(clientId: string, oldHash: string, newHash: string): Promise<boolean>;
+  /** Stores a new initial access token (hashed) good for `uses` registrations until `expiresAt`. */
+  createInitialToken(t: { tokenHash: string; label: string; uses: number; createdAt: number; expiresAt: number }): Promise<void>;
+  /** Spends one use of an initial access token, atomically; false when unknown, used up or expired. */
+  useInitialToken(tokenHash: string, now: number): Promise<boolean>;
 }
 
 /** Single-use identifiers (client-assertion `jti`s, RFC 7523 §3), shared by every instance. */

@@ -42,7 +42,7 @@ export async function parseAuthorizationRequest(raw: RawParams, clients: ClientS
   const clientId = raw.client_id;
   if (typeof clientId !== 'string') throw page(new InvalidRequest(clientId === undefined ? 'missing parameter: client_id' : 'parameter client_id is repeated'));
   const client = clientId.length <= MAX.clientId ? await clients.get(clientId) : undefined;
-  if (!client) throw page(new InvalidRequest('unknown client', { debug: `client_id ${clientId.slice(0, 64)}` }));
+  if (!client || client.disabled) throw page(new InvalidRequest('unknown client', { debug: `client_id ${clientId.slice(0, 64)}${client ? ' (disabled)' : ''}` }));
   const requested = raw.redirect_uri;
   if (Array.isArray(requested)) throw page(new InvalidRequest('parameter redirect_uri is repeated'));
   const redirectUri = resolveRedirectUri(client.redirectUris, requested);

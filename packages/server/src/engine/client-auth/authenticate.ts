@@ -54,6 +54,7 @@ export async function authenticateClient(input: ClientAuthInput, clients: Client
     result = await secretAuth(basic, bodyId, bodySecret, clients, box);
   }
   const { client, method } = result;
+  if (client.disabled) throw new InvalidClient('client authentication failed', { debug: `client ${client.id} is disabled` });
   const expected = client.tokenEndpointAuthMethod;
   const permitted = expected === undefined
     ? (client.type === 'public' ? method === 'none' : method === 'client_secret_basic' || method === 'client_secret_post')

@@ -7,6 +7,7 @@ import * as m006 from './006_client_allowed_origins.js';
 import * as m007 from './007_client_assertions_par.js';
 import * as m008 from './008_dpop_replay.js';
 import * as m009 from './009_device_codes.js';
+import * as m010 from './010_client_registration.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '007_client_assertions_par': m007,
   '008_dpop_replay': m008,
   '009_device_codes': m009,
+  '010_client_registration': m010,
 };
 
 export const migrationProvider: MigrationProvider = {
