@@ -8,6 +8,7 @@ import { keyCommands } from './keys.js';
 import { userCommands } from './users.js';
 import { openContext } from './context.js';
 import { serve } from './serve.js';
+import { auditCommands } from './audit.js';
 
 const program = new Command('tessera')
   .description('Tessera OAuth 2.1 / OpenID Connect authorization server')
@@ -31,6 +32,7 @@ keyCommands(program, configFile);
 userCommands(program, configFile);
 tokenCommands(program, configFile);
 configCommands(program, configFile);
+auditCommands(program, configFile);
 
 try {
   await program.parseAsync(process.argv);

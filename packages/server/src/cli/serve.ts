@@ -7,6 +7,7 @@ export async function serve(configFile: string | undefined): Promise<Tessera> {
   const tessera = await createTessera(config);
   const address = await tessera.listen();
   tessera.app.log.info({ address, issuer: config.issuer, database: config.databaseUrl.split(':')[0] }, 'tessera listening');
+  if (tessera.managementUrl()) tessera.app.log.info({ address: tessera.managementUrl() }, 'management listener (/metrics) listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -11,6 +11,7 @@ import { KyselyRefreshTokenStore } from './kysely/refresh-tokens.js';
 import { KyselyRevocationStore } from './kysely/revocations.js';
 import { KyselyAssertionReplayStore } from './kysely/client-assertions.js';
 import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
+import { KyselyAuditStore, KyselyWebhookStore } from './kysely/audit.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -32,4 +33,9 @@ export function createStores(db: Db): Stores {
     assertionJtis: new KyselyAssertionReplayStore(db.kysely),
     pushedRequests: new KyselyPushedRequestStore(db.kysely),
   };
+}
+
+/** The audit log and webhook stores (issue 16), over the same handle. */
+export function createAuditStores(db: Db): { audit: KyselyAuditStore; webhooks: KyselyWebhookStore } {
+  return { audit: new KyselyAuditStore(db.kysely), webhooks: new KyselyWebhookStore(db.kysely) };
 }
