@@ -65,6 +65,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const envOverrides: Record<string, unknown> = {};
   if (env.PORT !== undefined) envOverrides.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   if (env.HOST) envOverrides.host = env.HOST;
+  if (env.MANAGEMENT_PORT !== undefined) envOverrides.management = { port: /^\d+$/.test(env.MANAGEMENT_PORT) ? Number(env.MANAGEMENT_PORT) : env.MANAGEMENT_PORT };
   if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
