@@ -258,3 +258,35 @@ describe('webhooks with two instances on PostgreSQL (issue 16 §5)', () => {
     }
   });
 });
+
+for (const backend of [sqlite, postgres]) {
+  test(`outbox claim on ${backend.name}: two handles claiming at once never get the same row`, async () => {
+    const db = await backend.create();
+    const one = openDatabase(db.url);
+    const two = openDatabase(db.url);
+    try {
+      await migrate(one);
+      const box = new SecretBox(clusterSecret());
+      const a = createAuditStores(one);
+      const b = createAuditStores(two);
+      await addSubscription(a.webhooks, box, { url: 'http://127.0.0.1:9/x', eventTypes: ['*'], production: false });
+      for (let i = 0; i < 30; i++) {
+        const e = buildEvent('claim_probe', { n: i }, Date.now() - 1000);
+        await a.audit.append(e, () => webhookPayload(e), newId);
+      }
+      const now = Date.now();
+      const [x, y] = await Promise.all([a.webhooks.claim('owner-a', now, now + 60_000, 30), b.webhooks.claim('owner-b', now, now + 60_000, 30)]);
+      const ids = [...x, ...y].map((d) => d.id);
+      assert.equal(ids.length, 30, 'every due row was claimed by one of them');
+      assert.equal(new Set(ids).size, 30, 'no row was claimed twice');
+      assert.deepEqual(await a.webhooks.claim('owner-c', now, now + 60_000, 30), [], 'leased rows are not claimable');
+      const later = now + 61_000;
+      assert.equal((await a.webhooks.claim('owner-c', later, later + 60_000, 30)).length, 30, 'an expired lease (a dead instance) is taken over');
+      assert.equal(await a.webhooks.finish(x[0]?.id ?? y[0]!.id, 'owner-a', { status: 'delivered', httpStatus: 200, error: undefined, nextAttemptAt: later, nowMs: later }), false, 'a lost lease cannot record an outcome');
+    } finally {
+      await one.close();
+      await two.close();
+      await db.drop();
+    }
+  });
+}
