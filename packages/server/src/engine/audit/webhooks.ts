@@ -75,6 +75,7 @@ export class WebhookWorker {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  #warnedAt = 0;
 
   constructor(
     private readonly store: WebhookStore,
@@ -98,7 +99,12 @@ export class WebhookWorker {
       return;
     }
     this.#running = this.#pass()
-      .catch((e: unknown) => this.log.warn({ err: e }, 'webhook delivery pass failed'))
+      .catch((e: unknown) => {
+        // While the database is down every poll fails: one warning per 30 s says it.
+        if (Date.now() - this.#warnedAt < 30_000) return;
+        this.#warnedAt = Date.now();
+        this.log.warn({ err: e }, 'webhook delivery pass failed');
+      })
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
