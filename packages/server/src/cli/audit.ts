@@ -51,6 +51,7 @@ export function auditCommands(program: Command, configFile: () => string | undef
   const webhooks = program.command('webhooks').description('webhook subscriptions (Standard Webhooks signatures)');
   webhooks
     .command('add <url>')
+    // The audit event names the URL's origin only: paths of webhook URLs often carry a secret.
     .description('subscribe a URL to audit events; prints the signing secret once')
     .requiredOption('--event <type...>', 'event types to deliver (* = all)')
     .action(async (url: string, o: { event: string[] }) => {
@@ -62,7 +63,7 @@ export function auditCommands(program: Command, configFile: () => string | undef
           if (e instanceof WebhookUrlError) fail([e.message]);
           throw e;
         }
-        await ctx.audit('webhook_added', { webhookId: r.subscription.id, url: r.subscription.url, eventTypes: r.subscription.eventTypes });
+        await ctx.audit('webhook_added', { webhookId: r.subscription.id, origin: new URL(r.subscription.url).origin, eventTypes: r.subscription.eventTypes });
         console.log(`webhook ${r.subscription.id} added`);
         console.log(`signing secret: ${r.secret}\n(shown once; store it now)`);
       });

@@ -53,7 +53,7 @@ export function buildEvent(type: string, data: AuditFields, nowMs: number): Audi
     clientId: str(clientId, 256),
     ip: str(ip, 64),
     userAgent: str(userAgent, 512),
-    outcome: outcome === 'success' || outcome === 'failure' ? outcome : type.endsWith('_failed') ? 'failure' : 'success',
+    outcome: outcome === 'success' || outcome === 'failure' ? outcome : /_failed$|reuse|replay/.test(type) ? 'failure' : 'success',
     details: maskSecrets(rest) as Record<string, unknown>,
   };
 }
