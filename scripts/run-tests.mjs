@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under packages/*/test and examples/*/test (and test/) with node:test via tsx.
 // Node 20's --test does not expand globs, so the files are listed here. Extra args filter by substring.
+// Servers the tests start bind their management listener (/metrics) to a free port (MANAGEMENT_PORT=0), so
+// tests running side by side never collide on the default 9464.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -28,6 +30,6 @@ if (selected.length === 0) {
 const child = spawn(
   process.execPath,
   ['--conditions=@tessera/source', '--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', MANAGEMENT_PORT: process.env.MANAGEMENT_PORT ?? '0' } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { buildApp } from './http/app.js';
+import { buildApp, buildManagementApp } from './http/app.js';
 import { buildMetadata } from './http/routes/metadata.js';
 import { Keyring } from './engine/keys/keyring.js';
 import { SecretBox } from './engine/keys/secret-box.js';
@@ -21,7 +21,9 @@ import { warmPasswordHasher } from './engine/users/password.js';
 import { Cookies } from './http/cookies.js';
 import { applyConfigUsers } from './users-from-config.js';
 import type { EngineContext } from './engine/context.js';
-import { createStores, isReady, migrate, openDatabase, type Db } from './storage/index.js';
+import { createAuditStores, createStores, isReady, migrate, openDatabase, type Db } from './storage/index.js';
+import { AuditRecorder } from './engine/audit/recorder.js';
+import { WebhookWorker } from './engine/audit/webhooks.js';
 import { applyConfigClients } from './clients-from-config.js';
 import { resolveSecret } from './secret.js';
 import { loggerOptions } from './logging.js';
@@ -53,8 +55,14 @@ export interface Tessera {
   ctx: EngineContext;
   db: Db;
   grants: GrantRegistry;
-  /** Starts listening; resolves with the bound address. */
+  /** The management listener (/metrics), absent with `management: false`. */
+  management: FastifyInstance | undefined;
+  /** The audit log (issue 16 §4); `flush` waits for events still being written. */
+  audit: AuditRecorder;
+  /** Starts listening (and the management listener); resolves with the main bound address. */
   listen(): Promise<string>;
+  /** The management listener's bound address, once listening. */
+  managementUrl(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,9 +97,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       : new LocalMessenger();
     stores.clients = new CachedClientStore(stores.clients, messenger);
     const metrics = new Metrics();
+    const auditStores = createAuditStores(db);
+    const webhooks = new WebhookWorker(auditStores.webhooks, box, { production: config.production, ...config.webhooks }, log);
+    const recorder = new AuditRecorder(auditStores.audit, log, () => webhooks.kick());
+    // Every security and admin event: counted, logged as JSON, stored with its webhook outbox rows.
     const audit = (event: string, data: Record<string, unknown>) => {
       metrics.securityEvents.inc({ event });
-      log.warn({ event, ...data }, `security event: ${event}`);
+      void recorder.record(event, data);
     };
     // While the database is down the feed poll fails four times a second: one warning per 30 s says it.
     let pollWarnedAt = 0;
@@ -174,6 +186,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       cookies: new Cookies(config.issuer),
       device,
     };
+    const refreshHealth = async () => {
+      metrics.databaseUp.set((await isReady(db)) ? 1 : 0);
+      if (config.redisUrl) metrics.redisUp.set(messenger.healthy() ? 1 : 0);
+    };
     const app = buildApp({
       ctx,
       grants,
@@ -183,10 +199,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       browser,
       hub,
       metrics,
-      refreshHealth: async () => {
-        metrics.databaseUp.set((await isReady(db)) ? 1 : 0);
-        if (config.redisUrl) metrics.redisUp.set(messenger.healthy() ? 1 : 0);
-      },
+      refreshHealth,
     });
 
     // SECURITY-CHECKLIST "Faults": caches (client records, throttle answers) must not let these
@@ -207,6 +220,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
           (rotated) => {
             if (!rotated) return;
             app.log.info({ kid: keyring.active().kid }, 'signing key rotated on schedule');
+            audit('key_rotated', { actor: 'schedule', kid: keyring.active().kid });
             messenger.publish('keys', keyring.active().kid);
           },
           (e: unknown) => app.log.warn({ err: e }, 'scheduled key rotation failed'),
@@ -228,7 +242,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         device.purgeExpired(),
       ]).catch((e: unknown) => app.log.warn({ err: e }, 'purging expired records failed'));
     }, 5 * 60 * 1000));
+    // Audit retention: every instance prunes (an idempotent DELETE, so two instances do not conflict).
+    const pruneAudit = () =>
+      void auditStores.audit.prune(Date.now() - config.audit.retention * 1000).catch((e: unknown) => app.log.warn({ err: e }, 'pruning the audit log failed'));
+    timers.push(setInterval(pruneAudit, 60 * 60 * 1000));
     for (const t of timers) t.unref();
+    const management = config.management ? buildManagementApp({ ready: () => isReady(db), logger: log, metrics, refreshHealth: () => refreshHealth() }) : undefined;
+    let managementUrl: string | undefined;
 
     let closed = false;
     return {
@@ -236,8 +256,18 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ctx,
       db,
       grants,
+      management,
+      audit: recorder,
+      managementUrl: () => managementUrl,
       async listen() {
-        return app.listen({ port: config.port, host: config.host });
+        const url = await app.listen({ port: config.port, host: config.host });
+        if (management && config.management) {
+          const addr = await management.listen({ port: config.management.port, host: config.management.host });
+          managementUrl = addr;
+        }
+        webhooks.start();
+        pruneAudit();
+        return url;
       },
       async close() {
         if (closed) return;
@@ -248,6 +278,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         // connections would then idle until keepAliveTimeout (72 s) before close resolves.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
         await app.close().finally(() => clearInterval(sweep));
+        await management?.close();
+        await webhooks.close();
+        await recorder.flush();
         await messenger.close();
         await jtiCache?.close();
         await dpopReplay.close?.();

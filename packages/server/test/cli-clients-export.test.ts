@@ -137,7 +137,7 @@ for (const backend of backends) {
         // The exported file starts a server on an empty database with the same clients and users.
         const again = join(dir, 'export.json');
         ok(['config', 'export', '--format', 'json', '--output', again]);
-        const config = loadConfig({ file: again, env: { NODE_ENV: 'test' }, overrides: { issuer, port, host: '127.0.0.1', dataDir: dir, databaseUrl: db2.url, logLevel: 'silent' } });
+        const config = loadConfig({ file: again, env: { NODE_ENV: 'test' }, overrides: { issuer, port, host: '127.0.0.1', dataDir: dir, databaseUrl: db2.url, logLevel: 'silent', management: { port: 0 } } });
         const t = await createTessera(config, { logger: false, env: {} });
         await t.listen();
         running = t;

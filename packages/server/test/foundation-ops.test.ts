@@ -35,7 +35,7 @@ describe('operations', () => {
     const port = await freePort();
     const secret = 'serve-test-secret-9f8e7d6c5b4a';
     const cfg = join(dir, 'tessera.yaml');
-    writeFileSync(cfg, `issuer: http://127.0.0.1:${port}\nport: ${port}\ndataDir: ${dir}\nlogLevel: trace\nclients:\n  - id: svc\n    secret: ${secret}\n    grants: [client_credentials]\n    scopes: [a]\n`);
+    writeFileSync(cfg, `issuer: http://127.0.0.1:${port}\nport: ${port}\ndataDir: ${dir}\nmanagement:\n  port: 0\nlogLevel: trace\nclients:\n  - id: svc\n    secret: ${secret}\n    grants: [client_credentials]\n    scopes: [a]\n`);
     const child = spawn(process.execPath, [BIN, '--config', cfg, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -14,7 +14,7 @@ test('tls: { cert, key } serves HTTPS with HSTS', async () => {
   const cert = join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
   const port = await freePort();
-  const config = loadConfig({ env: {}, overrides: { issuer: `https://127.0.0.1:${port}`, port, dataDir: dir, logLevel: 'silent', tls: { cert, key } } });
+  const config = loadConfig({ env: {}, overrides: { issuer: `https://127.0.0.1:${port}`, port, dataDir: dir, logLevel: 'silent', tls: { cert, key }, management: { port: 0 } } });
   const tessera = await createTessera(config, { logger: false, env: {} });
   await tessera.listen();
   try {

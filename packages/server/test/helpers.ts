@@ -6,6 +6,8 @@ import type { RawConfig } from '../src/config/schema.ts';
 
 export interface Running {
   url: string;
+  /** The management listener (/metrics), '' with `management: false`. */
+  managementUrl: string;
   tessera: Tessera;
   dataDir: string;
   stop(): Promise<void>;
@@ -34,13 +36,13 @@ export async function startServer(overrides: Partial<RawConfig> = {}, dataDir = 
   const port = overrides.port ?? (await freePort());
   const config = loadConfig({
     env: { NODE_ENV: 'test' },
-    overrides: { issuer: `http://127.0.0.1:${port}`, host: '127.0.0.1', dataDir, logLevel: 'silent', clients: [serviceClient], ...overrides, port },
+    overrides: { issuer: `http://127.0.0.1:${port}`, host: '127.0.0.1', dataDir, logLevel: 'silent', clients: [serviceClient], management: { port: 0, host: '127.0.0.1' }, ...overrides, port },
   });
   const tessera = await createTessera(config, { logger: false, env: {} });
   await tessera.listen();
   const url = `http://127.0.0.1:${port}`;
   const stop = () => tessera.close();
-  return { url, tessera, dataDir, stop, dispose: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+  return { url, managementUrl: tessera.managementUrl() ?? '', tessera, dataDir, stop, dispose: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
 export async function freePort(): Promise<number> {

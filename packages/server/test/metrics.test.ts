@@ -10,7 +10,7 @@ test('/metrics: tokens per grant and client type, errors per code, latency histo
     }
     await postForm(`${s.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', 'wrong-secret-xxxxxxxx') });
     await postForm(`${s.url}/token`, { grant_type: 'nope' }, { authorization: basic('svc', SERVICE_SECRET) });
-    const res = await fetch(`${s.url}/metrics`);
+    const res = await fetch(`${s.managementUrl}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await res.text();
@@ -35,14 +35,42 @@ test('security events are counted: a client reusing its PKCE challenge (B13) is 
     const { challenge } = pkce();
     const agent = new Agent(s.url);
     await authorize(agent, authParams(challenge), alice);
-    const before = await (await fetch(`${s.url}/metrics`)).text();
+    const before = await (await fetch(`${s.managementUrl}/metrics`)).text();
     assert.doesNotMatch(before, /tessera_security_events_total\{event="pkce_challenge_reused"\}/);
     await authorize(agent, authParams(challenge), alice);
-    const after = await (await fetch(`${s.url}/metrics`)).text();
+    const after = await (await fetch(`${s.managementUrl}/metrics`)).text();
     assert.match(after, /tessera_security_events_total\{event="pkce_challenge_reused"\} 1/);
     await authorize(agent, authParams(pkce().challenge), alice);
-    assert.match(await (await fetch(`${s.url}/metrics`)).text(), /tessera_security_events_total\{event="pkce_challenge_reused"\} 1/, 'a fresh challenge is not flagged');
+    assert.match(await (await fetch(`${s.managementUrl}/metrics`)).text(), /tessera_security_events_total\{event="pkce_challenge_reused"\} 1/, 'a fresh challenge is not flagged');
   } finally {
     await s.dispose();
+  }
+});
+
+test('management listener (issue 16 §6): /metrics only there; /healthz and /readyz on both; management: false has none', async () => {
+  const s = await startServer();
+  try {
+    assert.notEqual(s.managementUrl, s.url);
+    const main = await fetch(`${s.url}/metrics`);
+    assert.equal(main.status, 404, '/metrics is not on the main port');
+    assert.doesNotMatch(await main.text(), /tessera_/);
+    const mgmt = await fetch(`${s.managementUrl}/metrics`);
+    assert.equal(mgmt.status, 200);
+    assert.match(await mgmt.text(), /tessera_database_up 1/);
+    for (const base of [s.url, s.managementUrl]) {
+      assert.equal((await fetch(`${base}/healthz`)).status, 200, `${base}/healthz`);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200, `${base}/readyz`);
+    }
+    assert.equal((await fetch(`${s.managementUrl}/token`, { method: 'POST' })).status, 404, 'the protocol endpoints are not on the management port');
+  } finally {
+    await s.dispose();
+  }
+  const off = await startServer({ management: false });
+  try {
+    assert.equal(off.managementUrl, '');
+    assert.equal(off.tessera.management, undefined);
+    assert.equal((await fetch(`${off.url}/metrics`)).status, 404);
+  } finally {
+    await off.dispose();
   }
 });

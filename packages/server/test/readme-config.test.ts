@@ -54,6 +54,7 @@ test('the README configuration example starts as written, given the variables an
     // The documented overrides, so the test does not take the example's port 9000 or listen on 0.0.0.0.
     PORT: String(port),
     HOST: '127.0.0.1',
+    MANAGEMENT_PORT: '0',
   };
   const child = spawn(process.execPath, [BIN, '--config', 'tessera.yaml', 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

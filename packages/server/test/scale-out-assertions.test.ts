@@ -34,7 +34,7 @@ before(async () => {
   const common = { databaseUrl: db.url, redisUrl: redis.url, secret: clusterSecret(), issuer, overrides: { clients: [pk], users } };
   A = await startInstance({ ...common, port: portA });
   B = await startInstance(common);
-  const redisUp = async (node: Instance) => /^tessera_redis_up 1/m.test(await (await fetch(`${node.url}/metrics`)).text());
+  const redisUp = async (node: Instance) => /^tessera_redis_up 1/m.test(await (await fetch(`${node.managementUrl}/metrics`)).text());
   assert.ok((await waitFor(async () => (await redisUp(A)) && (await redisUp(B)), 5000)).ok, 'both nodes connected to Redis');
 });
 

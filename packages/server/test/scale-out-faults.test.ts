@@ -90,7 +90,7 @@ async function assertServesFromMemory(jwks: unknown, discovery: unknown): Promis
   const d = await get('/.well-known/openid-configuration');
   assert.equal(d.status, 200);
   assert.deepEqual(await d.json(), discovery);
-  assert.match(await (await get('/metrics')).text(), /^tessera_database_up 0/m);
+  assert.match(await (await fetch(`${node.managementUrl}/metrics`)).text(), /^tessera_database_up 0/m);
 }
 
 async function assertRecovers(t: Tokens): Promise<void> {
@@ -105,7 +105,7 @@ async function assertRecovers(t: Tokens): Promise<void> {
   const next = (await r.json()) as Tokens;
   assert.equal((await postForm(`${node.url}/revoke`, { token: next.refresh_token }, L)).status, 200);
   assert.equal(((await (await postForm(`${node.url}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, L)).json()) as { error: string }).error, 'invalid_grant');
-  assert.match(await (await get('/metrics')).text(), /^tessera_database_up 1/m);
+  assert.match(await (await fetch(`${node.managementUrl}/metrics`)).text(), /^tessera_database_up 1/m);
 }
 
 describe('PostgreSQL down: fail closed, serve from memory, recover by itself', () => {

@@ -64,7 +64,7 @@ const L = { authorization: basic('legacy', LEGACY_SECRET) };
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
 
 async function redisUp(node: Instance): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const text = await (await fetch(`${node.managementUrl}/metrics`)).text();
   return Number(/^tessera_redis_up (\d)/m.exec(text)?.[1] ?? NaN);
 }
 

@@ -189,6 +189,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
     await withContext(configFile(), async (ctx) => {
       if (await ctx.stores.clients.get(o.id)) fail([`client ${o.id} already exists (change it with \`tessera clients update ${o.id}\`)`]);
       const secret = await save(ctx, configFile(), applyFlags(base, o), { newSecret: false, createdAt: Math.floor(Date.now() / 1000) });
+      await ctx.audit('client_created', { clientId: o.id });
       console.log(`client ${o.id} created`);
       printSecret(secret);
     });
@@ -206,6 +207,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
       if (existing.source === 'config') fail([`client ${id} is declared in the config file; change it there (the file is applied at every start)`]);
       if (existing.source === 'registration') fail([`client ${id} registered itself (RFC 7591); it changes itself through its registration_client_uri, you can disable or delete it`]);
       const secret = await save(ctx, configFile(), applyFlags(clientToConfig(existing), o), { newSecret: o.rotateSecret === true, createdAt: existing.createdAt });
+      await ctx.audit('client_updated', { clientId: id, rotated: o.rotateSecret === true });
       console.log(`client ${id} updated`);
       printSecret(secret);
     });
@@ -255,6 +257,7 @@ export function clientCommands(program: Command, configFile: () => string | unde
       await withContext(configFile(), async (ctx) => {
         if (!(await ctx.stores.clients.delete(id))) fail([`no client ${id}`]);
         await ctx.stores.registrations.markDeleted(id, Math.floor(Date.now() / 1000));
+        await ctx.audit('client_deleted', { clientId: id });
         await announce(ctx.config, 'clients', id);
         console.log(`client ${id} deleted`);
       });

@@ -3,7 +3,12 @@ import type { Config } from '../config/schema.js';
 import { Keyring } from '../engine/keys/keyring.js';
 import { SecretBox } from '../engine/keys/secret-box.js';
 import { resolveSecret } from '../secret.js';
-import { createStores, migrate, openDatabase, type Db } from '../storage/index.js';
+import { userInfo } from 'node:os';
+import { pino } from 'pino';
+import { createAuditStores, createStores, migrate, openDatabase, type Db } from '../storage/index.js';
+import { AuditRecorder, type AuditFields } from '../engine/audit/recorder.js';
+import type { AuditStore, WebhookStore } from '../engine/audit/store.js';
+import { loggerOptions } from '../logging.js';
 import type { Stores } from '../storage/stores.js';
 import { RevocationHub } from '../engine/revocation/hub.js';
 import { Revoker } from '../engine/revocation/revoker.js';
@@ -17,6 +22,10 @@ export interface CliContext {
   keyring: Keyring;
   /** Revokes in the database; running instances find the denylist entries within their poll interval. */
   revoker: Revoker;
+  auditStore: AuditStore;
+  webhooks: WebhookStore;
+  /** Records an admin event with the actor `cli:<os user>` (stored, and a JSON line on stderr). */
+  audit(type: string, data?: AuditFields): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +67,35 @@ export async function openContext(configFile: string | undefined): Promise<CliCo
   const keyring = new Keyring(stores.keys, box, { algorithm: config.keys.algorithm, maxTokenTtl: config.tokens.maxAccessTokenTtl });
   const now = () => Math.floor(Date.now() / 1000);
   const hub = new RevocationHub(stores.revocations, 1000, now, () => undefined);
-  const revoker = new Revoker(stores, hub, now, (event, data) => console.error(`security event: ${event} ${JSON.stringify(data)}`));
-  return { config, db, stores, box, keyring, revoker, close: () => db.close() };
+  const { audit: auditStore, webhooks } = createAuditStores(db);
+  const log = pino(loggerOptions(config.logLevel === 'silent' ? 'silent' : 'info'), pino.destination({ fd: 2, sync: true }));
+  const recorder = new AuditRecorder(auditStore, log);
+  const actor = `cli:${cliUser()}`;
+  const revoker = new Revoker(stores, hub, now, (event, data) => void recorder.record(event, { actor, ...data }));
+  const audit = async (type: string, data: AuditFields = {}) => {
+    await recorder.record(type, { actor, ...data });
+  };
+  return {
+    config,
+    db,
+    stores,
+    box,
+    keyring,
+    revoker,
+    auditStore,
+    webhooks,
+    audit,
+    close: async () => {
+      await recorder.flush();
+      await db.close();
+    },
+  };
+}
+
+function cliUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

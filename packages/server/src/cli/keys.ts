@@ -22,6 +22,7 @@ export function keyCommands(program: Command, configFile: () => string | undefin
       await withContext(configFile(), async (ctx) => {
         await ctx.keyring.init();
         const r = await ctx.keyring.rotate();
+        await ctx.audit('key_rotated', { kid: r.activated, rotations: r.rotations });
         for (const x of r.rotations) console.log(`${x.alg} active: ${x.activated}${x.retired ? `\n${x.alg} retired: ${x.retired}` : ''}`);
         await announce(ctx.config, 'keys', r.activated);
         console.log(ctx.config.redisUrl ? 'running servers were told through Redis' : `running servers pick the change up within ${ctx.config.keys.reloadEvery}s`);

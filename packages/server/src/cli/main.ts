@@ -11,6 +11,7 @@ import { openContext } from './context.js';
 import { serve } from './serve.js';
 import { CONFIG_FILE, initCommand } from './init.js';
 import { registrationCommands } from './registration.js';
+import { auditCommands } from './audit.js';
 
 const program = new Command('tessera')
   .description('Tessera OAuth 2.1 / OpenID Connect authorization server')
@@ -37,6 +38,7 @@ userCommands(program, configFile);
 tokenCommands(program, configFile);
 configCommands(program, configFile);
 registrationCommands(program, configFile);
+auditCommands(program, configFile);
 
 try {
   await program.parseAsync(process.argv);

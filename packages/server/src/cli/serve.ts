@@ -17,6 +17,7 @@ export async function serve(configFile: string | undefined): Promise<Tessera> {
     { version: VERSION, address, issuer: config.issuer, storage: storageKind(config.databaseUrl), keyAlgorithm: config.keys.algorithm, redis: Boolean(config.redisUrl), node: process.version },
     'tessera listening',
   );
+  if (tessera.managementUrl()) tessera.app.log.info({ address: tessera.managementUrl() }, 'management listener (/metrics) listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -42,8 +42,9 @@ export function userCommands(program: Command, configFile: () => string | undefi
     .option('--email-verified', 'mark the e-mail address verified')
     .action(async (username: string, o: { email?: string; name?: string; role?: string[]; emailVerified?: boolean }) => {
       const password = await passwordFromStdin();
-      await withUsers(configFile(), async (svc) => {
+      await withUsers(configFile(), async (svc, ctx) => {
         const u = await svc.create({ username, password, email: o.email, name: o.name, roles: o.role, emailVerified: o.emailVerified });
+        await ctx.audit('user_created', { sub: u.sub, username: u.username, roles: u.roles });
         console.log(`user ${u.username} created (sub ${u.sub})`);
       });
     });
@@ -62,13 +63,15 @@ export function userCommands(program: Command, configFile: () => string | undefi
       await withUsers(configFile(), async (svc, ctx) => {
         const u = await svc.setPassword(login, password);
         await signOutEverywhere(ctx, u, 'password_changed');
+        await ctx.audit('user_password_changed', { sub: u.sub, username: u.username });
         console.log(`password of ${u.username} changed; all sessions and tokens revoked`);
       });
     });
 
   users.command('set-roles <user> <roles...>').description('replace the roles of a user (new tokens carry them)').action((login: string, roles: string[]) =>
-    withUsers(configFile(), async (svc) => {
+    withUsers(configFile(), async (svc, ctx) => {
       const u = await svc.setRoles(login, roles);
+      await ctx.audit('user_roles_changed', { sub: u.sub, username: u.username, roles: u.roles });
       console.log(`roles of ${u.username}: ${u.roles.join(', ')} (new tokens carry them)`);
     }),
   );
@@ -81,6 +84,7 @@ export function userCommands(program: Command, configFile: () => string | undefi
         const u = await svc.find(login);
         if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
         await signOutEverywhere(ctx, u, 'admin_logout');
+        await ctx.audit('user_signed_out', { sub: u.sub, username: u.username });
         console.log(`${u.username} signed out everywhere`);
       }),
     );
@@ -91,6 +95,7 @@ export function userCommands(program: Command, configFile: () => string | undefi
       if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
       await signOutEverywhere(ctx, u, 'user_deleted');
       await svc.delete(login);
+      await ctx.audit('user_deleted', { sub: u.sub, username: u.username });
       console.log(`user ${u.username} deleted`);
     }),
   );

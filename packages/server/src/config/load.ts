@@ -66,12 +66,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const envOverrides: Record<string, unknown> = {};
   if (env.PORT !== undefined) envOverrides.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT;
   if (env.HOST) envOverrides.host = env.HOST;
+  if (env.MANAGEMENT_PORT !== undefined) envOverrides.management = { port: /^\d+$/.test(env.MANAGEMENT_PORT) ? Number(env.MANAGEMENT_PORT) : env.MANAGEMENT_PORT };
   if (env.TESSERA_ISSUER) envOverrides.issuer = env.TESSERA_ISSUER;
   if (env.TESSERA_DATA_DIR) envOverrides.dataDir = env.TESSERA_DATA_DIR;
   if (env.DATABASE_URL) envOverrides.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) envOverrides.redisUrl = env.REDIS_URL;
   if (env.LOG_LEVEL) envOverrides.logLevel = env.LOG_LEVEL;
-  if (env.TESSERA_DATA_DIR) envOverrides.dataDir = env.TESSERA_DATA_DIR;
   const raw = deepMerge(deepMerge(merged, envOverrides), (options.overrides ?? {}) as Record<string, unknown>);
 
   for (const e of Value.Errors(ConfigSchema, raw)) problems.push(schemaProblem(e));
@@ -112,6 +112,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
       scopes: cfg.registration?.scopes ?? ['openid', 'profile', 'email', 'offline_access'],
       resources: cfg.registration?.resources ?? [],
       maxClientsPerIpPerHour: cfg.registration?.maxClientsPerIpPerHour ?? 10,
+    },
+    management: cfg.management === false ? false : { port: cfg.management?.port ?? 9464, host: cfg.management?.host ?? '127.0.0.1' },
+    audit: { retention: seconds(cfg.audit?.retention ?? '90d') },
+    webhooks: {
+      timeout: seconds(cfg.webhooks?.timeout ?? '10s'),
+      retryBase: seconds(cfg.webhooks?.retryBase ?? '10s'),
+      maxBackoff: seconds(cfg.webhooks?.maxBackoff ?? '1h'),
+      maxAttempts: cfg.webhooks?.maxAttempts ?? 12,
     },
     production,
     source,

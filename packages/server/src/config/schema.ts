@@ -156,6 +156,27 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** The management listener (/metrics; /healthz, /readyz too): default 127.0.0.1:9464; false = none. */
+    management: Type.Optional(
+      Type.Union([
+        Type.Literal(false),
+        Type.Object({ port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })), host: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+      ]),
+    ),
+    /** The audit log: how long events are kept (default 90d; pruned in the background). */
+    audit: Type.Optional(Type.Object({ retention: Type.Optional(Duration) }, { additionalProperties: false })),
+    /** Webhook deliveries: per-attempt timeout, first retry delay (doubled per attempt up to maxBackoff), attempts before giving up. */
+    webhooks: Type.Optional(
+      Type.Object(
+        {
+          timeout: Type.Optional(Duration),
+          retryBase: Type.Optional(Duration),
+          maxBackoff: Type.Optional(Duration),
+          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Browser sessions at Tessera's own pages: absolute lifetime and idle timeout. */
     sessions: Type.Optional(Type.Object({ ttl: Type.Optional(Duration), idleTtl: Type.Optional(Duration) }, { additionalProperties: false })),
     /** Device authorization grant (RFC 8628): code lifetime, polling interval, user-code guessing limits. */
@@ -197,7 +218,7 @@ export type UserConfig = Static<typeof UserConfigSchema>;
 export type RawConfig = Static<typeof ConfigSchema>;
 
 /** The validated configuration with durations in seconds. */
-export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login' | 'refreshTokens' | 'clientAuth' | 'registration'> {
+export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 'users' | 'sessions' | 'login' | 'refreshTokens' | 'clientAuth' | 'registration' | 'management' | 'audit' | 'webhooks'> {
   production: boolean;
   databaseUrl: string;
   tokens: { accessTokenTtl: number; maxAccessTokenTtl: number; codeTtl: number; idTokenTtl: number };
@@ -209,6 +230,9 @@ export interface Config extends Omit<RawConfig, 'tokens' | 'keys' | 'clients' | 
   keys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; rotateEvery: number | undefined; reloadEvery: number };
   registration: RegistrationConfig;
   clients: ClientConfig[];
+  management: { port: number; host: string } | false;
+  audit: { retention: number };
+  webhooks: { timeout: number; retryBase: number; maxBackoff: number; maxAttempts: number };
   /** Where the config came from, for messages. */
   source: string;
 }

@@ -27,11 +27,13 @@ export async function revokeEndpoint(req: RevokeRequest, ctx: EngineContext): Pr
     case 'refresh':
       if (found.family.clientId !== client.id) throw notYours(client.id, found.family.clientId);
       await ctx.revoker.revokeFamily(found.family.familyId, 'revoked_by_client');
+      ctx.audit('token_revoked', { actor: client.id, clientId: client.id, sub: found.family.sub, ip: req.ip, kind: 'refresh_token', familyId: found.family.familyId });
       return;
     case 'access':
       if (found.claims.client_id !== client.id) throw notYours(client.id, found.claims.client_id);
       if (typeof found.claims.jti === 'string' && typeof found.claims.exp === 'number') {
         await ctx.revoker.denyAccessTokens([{ jti: found.claims.jti, exp: found.claims.exp }], 'revoked_by_client');
+        ctx.audit('token_revoked', { actor: client.id, clientId: client.id, sub: typeof found.claims.sub === 'string' ? found.claims.sub : undefined, ip: req.ip, kind: 'access_token', jti: found.claims.jti });
       }
       return;
     case 'id':

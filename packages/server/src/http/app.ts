@@ -66,7 +66,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
   app.setErrorHandler((err, request, reply) => sendOAuthError(err, request, reply, config.issuer, (code) => deps.metrics.oauthErrors.inc({ error: code })));
-  deps.metrics.register(app, deps.refreshHealth);
+  // /metrics itself is served by the management listener (buildManagementApp), not here.
+  deps.metrics.observe(app);
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such endpoint' }),
   );
@@ -82,5 +83,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   corsSupport(app, deps.ctx.stores.clients);
   void app.register(fastifyCookie);
   void app.register(browserRoutes(deps.browser, deps.ctx));
+  return app;
+}
+
+/**
+ * The management listener (issue 16 §6): /metrics (later /admin) on its own host and port, so they
+ * stay private when the main port is public; /healthz and /readyz answer on both.
+ */
+export function buildManagementApp(deps: Pick<AppDeps, 'ready' | 'logger' | 'metrics' | 'refreshHealth'>): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true } as FastifyServerOptions) as unknown as FastifyInstance;
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: 'no such endpoint' }));
+  healthRoutes(app, deps.ready);
+  deps.metrics.serve(app, deps.refreshHealth);
   return app;
 }

@@ -24,10 +24,20 @@ export class Metrics {
 
   /** Times every request and serves GET /metrics (text exposition format). */
   register(app: FastifyInstance, refresh: () => Promise<void>): void {
+    this.observe(app);
+    this.serve(app, refresh);
+  }
+
+  /** Times every request of `app`. */
+  observe(app: FastifyInstance): void {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       this.duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
+  }
+
+  /** Serves GET /metrics on `app` (the management listener). */
+  serve(app: FastifyInstance, refresh: () => Promise<void>): void {
     app.get('/metrics', async (_request, reply) => {
       await refresh();
       return reply.header('cache-control', 'no-store').type(this.registry.contentType).send(await this.registry.metrics());

@@ -13,6 +13,7 @@ import { KyselyAssertionReplayStore } from './kysely/client-assertions.js';
 import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
 import { KyselyDeviceCodeStore } from '../engine/device/kysely-store.js';
 import { KyselyRegistrationStore } from './kysely/registrations.js';
+import { KyselyAuditStore, KyselyWebhookStore } from './kysely/audit.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -36,4 +37,9 @@ export function createStores(db: Db): Stores {
     deviceCodes: new KyselyDeviceCodeStore(db.kysely),
     registrations: new KyselyRegistrationStore(db.kysely),
   };
+}
+
+/** The audit log and webhook stores (issue 16), over the same handle. */
+export function createAuditStores(db: Db): { audit: KyselyAuditStore; webhooks: KyselyWebhookStore } {
+  return { audit: new KyselyAuditStore(db.kysely), webhooks: new KyselyWebhookStore(db.kysely) };
 }

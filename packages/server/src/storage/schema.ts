@@ -234,4 +234,49 @@ export interface Database {
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
   client_registrations: ClientRegistrationsTable;
   registration_initial_tokens: RegistrationInitialTokensTable;
+  audit_events: AuditEventsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+/** The audit log (migration 013). Times are epoch milliseconds; details is JSON with secrets masked. */
+export interface AuditEventsTable {
+  id: string;
+  type: string;
+  time_ms: number;
+  actor: string | null;
+  subject: string | null;
+  client_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  outcome: string;
+  details: string;
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  url: string;
+  /** JSON array of event types; `["*"]` = every event. */
+  event_types: string;
+  /** The signing secret, AES-256-GCM under the key-encryption key (aad: subscription id). */
+  secret_enc: string;
+  created_at_ms: number;
+}
+
+/** The webhook outbox: one row per event and subscription. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at_ms: number;
+  lease_owner: string | null;
+  lease_until_ms: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
 }

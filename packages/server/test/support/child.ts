@@ -4,7 +4,7 @@ import { waitFor } from './cluster.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tessera.mjs', import.meta.url));
 /** Variables that would override the config file (load.ts): the child must see only the file. */
-const OVERRIDES = ['PORT', 'HOST', 'TESSERA_ISSUER', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'TESSERA_CONFIG', 'TESSERA_SECRET'];
+const OVERRIDES = ['PORT', 'HOST', 'MANAGEMENT_PORT', 'TESSERA_ISSUER', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'TESSERA_CONFIG', 'TESSERA_SECRET'];
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -21,6 +21,8 @@ export async function startChild(configFile: string, url: string, secret: string
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   for (const k of OVERRIDES) delete env[k];
   env.TESSERA_SECRET = secret;
+  // Children run side by side: the management listener on an ephemeral port, not the default 9464.
+  env.MANAGEMENT_PORT = '0';
   const proc = spawn(process.execPath, [BIN, '--config', configFile, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {

@@ -57,6 +57,8 @@ export interface Instance {
   url: string;
   port: number;
   tessera: Tessera;
+  /** The management listener (/metrics). */
+  managementUrl: string;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
       logLevel: o.log ? 'warn' : 'silent',
       databaseUrl: o.databaseUrl,
       ...(o.redisUrl ? { redisUrl: o.redisUrl } : {}),
+      management: { port: 0, host: '127.0.0.1' },
       ...o.overrides,
       port,
     },
@@ -85,6 +88,7 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
     url,
     port,
     tessera,
+    managementUrl: tessera.managementUrl() ?? '',
     async stop() {
       if (stopped) return;
       stopped = true;

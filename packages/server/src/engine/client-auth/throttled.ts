@@ -45,7 +45,10 @@ export async function authenticateClientThrottled(input: ClientAuthInput, ip: st
       onlyMethods: ctx.config.profile === 'fapi2' ? ['private_key_jwt'] : undefined,
     });
   } catch (e) {
-    if (e instanceof InvalidClient) await ctx.clientAuthThrottle.recordFailure(id, ip);
+    if (e instanceof InvalidClient) {
+      await ctx.clientAuthThrottle.recordFailure(id, ip);
+      ctx.audit('client_auth_failed', { clientId: id.slice(0, 256) || undefined, ip, reason: e.message });
+    }
     throw e;
   }
 }

@@ -32,7 +32,10 @@ export function passwordGrant(throttle: LoginThrottle): GrantHandler {
       try {
         user = await authenticateUser(username, password, req.ip, ctx.stores.users, throttle);
       } catch (e) {
-        if (e instanceof InvalidCredentials) throw new InvalidGrant('invalid username or password');
+        if (e instanceof InvalidCredentials) {
+          ctx.audit('login_failed', { clientId: req.client.id, ip: req.ip, username: username.slice(0, 128), via: 'password_grant' });
+          throw new InvalidGrant('invalid username or password');
+        }
         throw e;
       }
       const audience = audienceFor(req.client, req.resources, ctx.config.issuer);

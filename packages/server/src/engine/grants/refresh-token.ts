@@ -79,7 +79,7 @@ export const refreshToken: GrantHandler = {
     }
     // RFC 9700 §4.14.2: reuse of an invalidated token revokes the whole grant (J6: audited).
     await ctx.revoker.revokeFamily(family.familyId, 'refresh_token_reuse');
-    ctx.audit('refresh_token_reuse', { familyId: family.familyId, clientId: req.client.id, sub: family.sub });
+    ctx.audit('refresh_token_reuse', { familyId: family.familyId, clientId: req.client.id, sub: family.sub, ip: req.ip, outcome: 'failure' });
     throw new InvalidGrant(INVALID, { debug: 'refresh token reuse: family revoked' });
   },
 };

@@ -44,6 +44,9 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
     try {
       user = await authenticateUser(username, password, request.ip, ctx.stores.users, deps.throttle, deps.cookies.device(request));
     } catch (e) {
+      if (e instanceof InvalidCredentials) {
+        ctx.audit('login_failed', { clientId: p.client.id, ip: request.ip, userAgent: request.headers['user-agent'], username: username.slice(0, 128), via: 'login_page' });
+      }
       if (e instanceof InvalidCredentials) return page(reply, p, browser, session, { status: 401, error: e.message, username });
       if (e instanceof TooManyRequests) {
         reply.header('retry-after', String(e.retryAfter));
@@ -58,6 +61,7 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
     deps.cookies.setSession(reply, created.cookie, created.maxAge);
     await deps.flow.loggedIn(p, user);
     request.log.info({ sub: user.sub }, 'user signed in');
+    ctx.audit('login_succeeded', { actor: user.sub, sub: user.sub, clientId: p.client.id, ip: request.ip, userAgent: request.headers['user-agent'], sid: created.session.sid });
     return seeOther(reply, `/authorize/resume?iid=${encodeURIComponent(p.id)}`);
   });
 }

@@ -8,6 +8,7 @@ import * as m007 from './007_client_assertions_par.js';
 import * as m008 from './008_dpop_replay.js';
 import * as m009 from './009_device_codes.js';
 import * as m010 from './010_client_registration.js';
+import * as m013 from './013_audit_webhooks.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   '008_dpop_replay': m008,
   '009_device_codes': m009,
   '010_client_registration': m010,
+  '013_audit_webhooks': m013,
 };
 
 export const migrationProvider: MigrationProvider = {
