@@ -27,6 +27,7 @@ import { loggerOptions } from './logging.js';
 import { pino, type DestinationStream } from 'pino';
 import { LocalMessenger, RedisMessenger, type Messenger } from './storage/redis/messenger.js';
 import { CachedClientStore } from './storage/cached-clients.js';
+import { MetadataDocumentClients, metadataDocumentSettings } from './engine/cimd/index.js';
 import { Metrics } from './http/metrics.js';
 import type { DeniedToken } from './storage/stores.js';
 import { TemporarilyUnavailable } from '@tessera/protocol';
@@ -83,6 +84,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const messenger: Messenger = config.redisUrl
       ? new RedisMessenger(config.redisUrl, config.issuer, (message, err) => log.warn({ err }, message))
       : new LocalMessenger();
+    // Client ID metadata documents: https client ids are fetched (engine/cimd), below the record cache.
+    const documents = metadataDocumentSettings(config);
+    if (documents) {
+      stores.clients = new MetadataDocumentClients(stores.clients, documents, (url, reason) => log.info({ clientId: url, reason }, 'client metadata document refused'));
+    }
     stores.clients = new CachedClientStore(stores.clients, messenger);
     const metrics = new Metrics();
     const audit = (event: string, data: Record<string, unknown>) => {
@@ -150,6 +156,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
       }),
       ...clientAuthMetadata(config, authMethods),
+      // draft-ietf-oauth-client-id-metadata-document §5: https client ids are accepted.
+      ...(documents ? { client_id_metadata_document_supported: true } : {}),
     };
     const sessions = new SessionManager(stores.sessions, config.sessions, now);
     const browser = {

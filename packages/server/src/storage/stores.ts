@@ -49,7 +49,12 @@ export interface Client {
   secretEnc?: string;
   /** RFC 9126 §6: this client must use PAR; a plain /authorize request is refused. */
   requirePushedAuthorizationRequests?: boolean;
-  source: 'config' | 'cli';
+  /**
+   * A client whose `client_id` is the URL of its metadata document (engine/cimd): nobody vouched for it,
+   * so the consent page says so and shows its host. Never stored.
+   */
+  metadataDocument?: { host: string; logoUri: string | undefined };
+  source: 'config' | 'cli' | 'metadata-document';
   createdAt: number;
   updatedAt: number;
 }
