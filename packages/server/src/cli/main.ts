@@ -6,6 +6,7 @@ import { tokenCommands } from './token.js';
 import { packageVersion } from './version.js';
 import { keyCommands } from './keys.js';
 import { userCommands } from './users.js';
+import { resourceCommands } from './resources.js';
 import { openContext } from './context.js';
 import { serve } from './serve.js';
 
@@ -29,6 +30,7 @@ program.command('migrate').description('apply pending database migrations').acti
 clientCommands(program, configFile);
 keyCommands(program, configFile);
 userCommands(program, configFile);
+resourceCommands(program, configFile);
 tokenCommands(program, configFile);
 configCommands(program, configFile);
 
