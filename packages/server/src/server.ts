@@ -153,7 +153,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ...buildMetadata(ctx, {
         grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
         authMethods,
-        scopes: [...new Set(clients.flatMap((c) => c.scopes))].sort(),
+        scopes: [...new Set([...clients.flatMap((c) => c.scopes), ...(documents?.scopes ?? [])])].sort(),
       }),
       ...clientAuthMetadata(config, authMethods),
       // draft-ietf-oauth-client-id-metadata-document §5: https client ids are accepted.

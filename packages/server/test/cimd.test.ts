@@ -95,6 +95,8 @@ function suite(backend: Backend) {
   test('discovery says client_id_metadata_document_supported', async () => {
     const meta = await (await fetch(`${s.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
     assert.equal(meta.client_id_metadata_document_supported, true);
+    // What document clients may ask for is listed too (the server's own scopes and the resource's).
+    assert.deepEqual(meta.scopes_supported, ['email', 'mcp:tools', 'openid', 'profile']);
   });
 
   test('openid-client: code + PKCE as a public client whose client_id is its document URL, with resource', async () => {

@@ -15,7 +15,7 @@ export interface MetadataDocumentSettings extends FetchPolicy, DocumentRules {
 }
 
 /** Scopes of this server itself that a document client may always have. */
-const SERVER_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+const SERVER_SCOPES = ['openid', 'profile', 'email'];
 /** Used when the document sends no Cache-Control (s). */
 const DEFAULT_MAX_AGE = 300;
 
