@@ -114,9 +114,10 @@ export class MetadataDocumentClients implements ClientStore {
       if (ttl > 0) this.#cache.set(key, entry, { ttl: ttl * 1000 });
       return entry;
     } catch (e) {
-      if (!(e instanceof DocumentRefused)) throw e;
-      this.onRefused(key, e.message);
-      const entry = { refused: e.message };
+      // Only the network and the document are involved here: whatever failed, the client is refused.
+      const reason = e instanceof DocumentRefused ? e.message : 'the fetch failed';
+      this.onRefused(key, reason);
+      const entry = { refused: reason };
       this.#cache.set(key, entry, { ttl: this.settings.refusedFor * 1000 });
       return entry;
     }
