@@ -45,6 +45,8 @@ before(async () => {
       case '/nostore.json': return json(res, doc(path), { 'cache-control': 'no-store' });
       case '/foreign-logo.json': return json(res, doc(path, { logo_uri: 'https://evil.example/logo.png' }));
       case '/pk.json': return json(res, doc(path, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${DOCS}/pk-jwks.json` }));
+      case '/pk-private-jwks.json': return json(res, doc(path, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://10.0.0.1/jwks.json' }));
+      case '/pk-no-jwks.json': return json(res, doc(path, { token_endpoint_auth_method: 'private_key_jwt' }));
       case '/pk-jwks.json': return json(res, { keys: [pkKey.publicJwk] });
       case '/mismatch.json': return json(res, doc('/someone-else.json'));
       case '/secret.json': return json(res, doc(path, { client_secret: 'shhh-0123456789abcdef' }));
@@ -155,6 +157,8 @@ function suite(backend: Backend) {
     ['a secret-based token_endpoint_auth_method', '/basic.json'],
     ['a redirect URI that is not acceptable', '/bad-redirect.json'],
     ['a redirect to a private address', '/redirect.json'],
+    ['private_key_jwt with a jwks_uri on a private address', '/pk-private-jwks.json'],
+    ['private_key_jwt without a jwks_uri', '/pk-no-jwks.json'],
     ['a redirect even to an allowed address', '/redirect-loopback.json'],
     ['an oversize body (Content-Length)', '/big.json'],
     ['an oversize body (streamed)', '/big-chunked.json'],
