@@ -30,6 +30,7 @@ import { loggerOptions } from './logging.js';
 import { pino, type DestinationStream } from 'pino';
 import { LocalMessenger, RedisMessenger, type Messenger } from './storage/redis/messenger.js';
 import { CachedClientStore } from './storage/cached-clients.js';
+import { MetadataDocumentClients, metadataDocumentSettings } from './engine/cimd/index.js';
 import { Metrics } from './http/metrics.js';
 import type { DeniedToken } from './storage/stores.js';
 import { TemporarilyUnavailable } from '@tessera/protocol';
@@ -95,6 +96,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const messenger: Messenger = config.redisUrl
       ? new RedisMessenger(config.redisUrl, config.issuer, (message, err) => log.warn({ err }, message))
       : new LocalMessenger();
+    // Client ID metadata documents: https client ids are fetched (engine/cimd), below the record cache.
+    const documents = metadataDocumentSettings(config);
+    if (documents) {
+      stores.clients = new MetadataDocumentClients(stores.clients, documents, (url, reason) => log.info({ clientId: url, reason }, 'client metadata document refused'));
+    }
     stores.clients = new CachedClientStore(stores.clients, messenger);
     const metrics = new Metrics();
     const auditStores = createAuditStores(db);
@@ -171,11 +177,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ...buildMetadata(ctx, {
         grantTypes: grants.types().filter((g) => g !== 'password' || clients.some((c) => c.grantTypes.includes('password'))),
         authMethods,
-        scopes: [...new Set([...clients.flatMap((c) => c.scopes), ...(config.registration.enabled ? config.registration.scopes : [])])].sort(),
+        scopes: [...new Set([...clients.flatMap((c) => c.scopes), ...(config.registration.enabled ? config.registration.scopes : []), ...(documents?.scopes ?? [])])].sort(),
       }),
       ...clientAuthMetadata(config, authMethods),
       // RFC 7591 §3 / RFC 8414 §2: only while registration is enabled.
       ...(config.registration.enabled ? { registration_endpoint: `${config.issuer}/register` } : {}),
+      // draft-ietf-oauth-client-id-metadata-document §5: https client ids are accepted.
+      ...(documents ? { client_id_metadata_document_supported: true } : {}),
     };
     const sessions = new SessionManager(stores.sessions, config.sessions, now);
     const browser = {

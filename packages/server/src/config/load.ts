@@ -184,6 +184,18 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
   if (seconds(cfg.tokens.accessTokenTtl) > maxTtl) out.push('tokens.accessTokenTtl: exceeds tokens.maxAccessTokenTtl');
   if (maxTtl > 86400) out.push('tokens.maxAccessTokenTtl: at most 1 day');
 
+  const registered = new Set<string>();
+  (cfg.resourceServers ?? []).forEach((r, i) => {
+    const p = resourceUriProblem(r.resource);
+    if (p) out.push(`resourceServers.${i}.resource: ${r.resource} ${p}`);
+    if (registered.has(r.resource)) out.push(`resourceServers.${i}.resource: ${r.resource} is registered twice`);
+    registered.add(r.resource);
+  });
+  const cimd = cfg.clientIdMetadataDocuments;
+  if (cimd?.allowLoopback && production) out.push('clientIdMetadataDocuments.allowLoopback: not allowed in production (documents on loopback addresses are for tests)');
+  for (const r of cimd?.resources ?? []) {
+    if (cfg.resourceServers ? !registered.has(r) : resourceUriProblem(r) !== undefined) out.push(`clientIdMetadataDocuments.resources: ${r} is not a registered resource`);
+  }
   const seen = new Set<string>();
   cfg.clients.forEach((c, i) => {
     const at = `clients.${i} (${c.id})`;
@@ -215,6 +227,11 @@ function semanticProblems(cfg: RawConfig, production: boolean): string[] {
       for (const r of list) {
         const p = resourceUriProblem(r);
         if (p) out.push(`${at}.${field}: ${r} ${p}`);
+      }
+    }
+    if (cfg.resourceServers) {
+      for (const r of [...(c.audience ? [c.audience] : []), ...(c.resources ?? [])]) {
+        if (!registered.has(r)) out.push(`${at}: resource ${r} is not registered in resourceServers`);
       }
     }
     if (c.accessTokenTtl !== undefined && seconds(c.accessTokenTtl) > maxTtl) {

@@ -104,6 +104,36 @@ export const ConfigSchema = Type.Object(
     limits: Type.Object({ bodyBytes: Type.Integer({ minimum: 1024, maximum: 10485760 }) }, { additionalProperties: false }),
     clients: Type.Array(ClientConfigSchema, { maxItems: 1000 }),
     users: Type.Optional(Type.Array(UserConfigSchema, { maxItems: 10000 })),
+    /**
+     * RFC 8707: the registered resource servers (`resource` = the `aud` of their tokens) and the scopes
+     * each accepts. When set, every client `audience`/`resources` entry must be one of them, and a scope
+     * requested for a resource must belong to it (README "Resource indicators").
+     */
+    resourceServers: Type.Optional(Type.Array(Type.Object({
+      resource: Type.String({ minLength: 1, maxLength: 512 }),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
+    }, { additionalProperties: false }), { maxItems: 500 })),
+    /** RFC 8707 everywhere: /authorize, /par and /token refuse a request without `resource`. */
+    requireResourceIndicator: Type.Optional(Type.Boolean()),
+    /**
+     * Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): an https `client_id`
+     * is fetched and used as an unverified third-party client (README "Client ID metadata documents").
+     */
+    clientIdMetadataDocuments: Type.Optional(Type.Object({
+      enabled: Type.Boolean(),
+      /** Scopes such clients may ask for (default: none beyond openid profile email). */
+      scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), { maxItems: 200 })),
+      /** Resources they may ask for (default: every entry of resourceServers). */
+      resources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 500 })),
+      /** Tests and development only (refused in production): documents on loopback addresses, http too. */
+      allowLoopback: Type.Optional(Type.Boolean()),
+      timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 30000 })),
+      maxBytes: Type.Optional(Type.Integer({ minimum: 512, maximum: 262144 })),
+      /** The longest a fetched document is used, whatever its Cache-Control says (default 1h). */
+      cacheMaxAge: Type.Optional(Duration),
+      cacheEntries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    }, { additionalProperties: false })),
     /** Refresh tokens (RFC 9700 §4.14.2): idle and absolute lifetime; retry window after a rotation (0 = strict). */
     refreshTokens: Type.Optional(
       Type.Object(

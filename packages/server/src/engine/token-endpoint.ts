@@ -5,6 +5,7 @@ import type { GrantRegistry } from './grants/registry.js';
 import type { GrantHandler, TokenResponse } from './grants/types.js';
 import { required, singleValued, type RawParams } from './params.js';
 import type { Client } from '../storage/stores.js';
+import { requireResource } from './scope-policy.js';
 
 export interface TokenRequest {
   authorization: string | undefined;
@@ -36,6 +37,7 @@ export async function tokenEndpoint(req: TokenRequest, grants: GrantRegistry, ct
   for (const name of handler.parameters) if (params[name] !== undefined) declared[name] = params[name];
   const resources = multi.resource ?? [];
   if (resources.length > 10) throw new InvalidRequest('too many resource parameters');
+  requireResource(ctx.config, resources);
   const response = await handler.handle({ client, authMethod: method, params: declared, resources, ip: req.ip, dpopJkt: proof?.jkt }, ctx);
   return { response, handler, client };
 }

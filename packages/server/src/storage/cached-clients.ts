@@ -30,6 +30,8 @@ export class CachedClientStore implements ClientStore {
   }
 
   async get(id: string): Promise<Client | undefined> {
+    // Metadata-document clients (engine/cimd) have their own cache, bounded by the document's Cache-Control.
+    if (id.includes('://')) return this.inner.get(id);
     const now = Date.now();
     const hit = this.#cache.get(id);
     if (hit && hit.until > now) return hit.client;

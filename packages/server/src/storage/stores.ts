@@ -55,8 +55,13 @@ export interface Client {
   dpopBoundAccessTokens?: boolean;
   /** Refused at every endpoint (client authentication, /authorize) while set. */
   disabled?: boolean;
-  /** `registration`: created through RFC 7591 dynamic registration. */
-  source: 'config' | 'cli' | 'registration';
+  /**
+   * A client whose `client_id` is the URL of its metadata document (engine/cimd): nobody vouched for it,
+   * so the consent page says so and shows its host. Never stored.
+   */
+  metadataDocument?: { host: string; logoUri: string | undefined };
+  /** `registration`: created through RFC 7591 dynamic registration; `metadata-document`: never stored. */
+  source: 'config' | 'cli' | 'registration' | 'metadata-document';
   createdAt: number;
   updatedAt: number;
 }

@@ -2,7 +2,7 @@ import {
   InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnauthorizedClient, UnsupportedResponseType,
 } from '@tessera/protocol';
 import type { Client, ClientStore } from '../../storage/stores.js';
-import { audienceFor, grantedScopes } from '../scope-policy.js';
+import { audienceFor, grantedScopes, requireResource, scopesForResources, type ResourcePolicy } from '../scope-policy.js';
 import { singleValued, type RawParams } from '../params.js';
 import { AuthorizationError } from './errors.js';
 import { isPkceValue } from './pkce.js';
@@ -37,7 +37,7 @@ const MAX = { state: 1024, nonce: 512, loginHint: 256, clientId: 128 };
  * §3.1.2.1) as ordered steps. Until the client and redirect URI are established every error is a
  * page error; after that, errors redirect to the registered URI.
  */
-export async function parseAuthorizationRequest(raw: RawParams, clients: ClientStore, issuer: string): Promise<{ client: Client; request: AuthorizationRequest }> {
+export async function parseAuthorizationRequest(raw: RawParams, clients: ClientStore, policy: ResourcePolicy): Promise<{ client: Client; request: AuthorizationRequest }> {
   // 1. client_id and redirect_uri: nothing may be redirected before both are verified (A3, A4).
   const clientId = raw.client_id;
   if (typeof clientId !== 'string') throw page(new InvalidRequest(clientId === undefined ? 'missing parameter: client_id' : 'parameter client_id is repeated'));
@@ -66,10 +66,12 @@ export async function parseAuthorizationRequest(raw: RawParams, clients: ClientS
     if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code flow');
     if (params.response_mode !== undefined && params.response_mode !== 'query') throw new InvalidRequest('only response_mode=query is supported');
 
-    const scopes = grantedScopes(client, params.scope);
     const resources = multi.resource ?? [];
     if (resources.length > 10) throw new InvalidRequest('too many resource parameters');
-    if (resources.length) audienceFor(client, resources, issuer); // RFC 8707 §2: invalid_target
+    requireResource(policy, resources);
+    if (resources.length) audienceFor(client, resources, policy.issuer); // RFC 8707 §2: invalid_target
+    // Scopes asked for must belong to the named resources; the client's defaults are narrowed to them.
+    const scopes = scopesForResources(policy, resources, grantedScopes(client, params.scope), params.scope === undefined ? 'narrow' : 'refuse');
 
     // B2–B4: PKCE with S256 for every client.
     const challenge = params.code_challenge;

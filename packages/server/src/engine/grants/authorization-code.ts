@@ -4,7 +4,7 @@ import { isRandomToken, sha256 } from '../sessions/secrets.js';
 import { issueUserAccessToken } from '../tokens/user-access-token.js';
 import { startRefreshFamily } from '../tokens/refresh-token.js';
 import { idTokenAlg, mintIdToken } from '../tokens/id-token.js';
-import { audienceFor } from '../scope-policy.js';
+import { audienceFor, scopesForResources } from '../scope-policy.js';
 import type { EngineContext } from '../context.js';
 import type { AuthorizationCode } from '../../storage/stores.js';
 import type { GrantHandler, GrantRequest } from './types.js';
@@ -36,19 +36,21 @@ export const authorizationCode: GrantHandler = {
     const user = await ctx.stores.users.get(code.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
-    const resources = req.resources.length ? req.resources : code.resources;
+    const resources = req.resources.length ? [...new Set(req.resources)] : code.resources;
     const audience = audienceFor(req.client, resources, ctx.config.issuer);
-    const openid = code.scopes.includes('openid');
-    // OIDC Core §5.3: the token must be usable at /userinfo, whose audience is the issuer.
-    if (openid && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
+    // RFC 8707: a token for named resources carries exactly those in `aud`, and only their scopes.
+    const scopes = scopesForResources(ctx.config, resources, code.scopes, 'narrow');
+    // OIDC Core §5.3: without a named resource the token must be usable at /userinfo (aud = the issuer).
+    if (code.scopes.includes('openid') && resources.length === 0 && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
     // OAuth 2.1 §4.3: a refresh token for clients allowed the refresh_token grant, bound to this session.
+    // It keeps the whole grant (every resource of the authorization request) for later down-scoping.
     const refresh = req.client.grantTypes.includes('refresh_token')
-      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime, dpopJkt: refreshBinding(req) })
+      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources: code.resources.length ? code.resources : resources, authTime: code.authTime, dpopJkt: refreshBinding(req) })
       : undefined;
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
     const at = await issueUserAccessToken(
       ctx,
-      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid, jkt: req.dpopJkt },
+      { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid, jkt: req.dpopJkt },
       refresh?.familyId,
     );
     await ctx.stores.codes.recordIssued(code.codeHash, [
@@ -79,7 +81,7 @@ export const authorizationCode: GrantHandler = {
       token_type: req.dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: ttl,
       ...(refresh ? { refresh_token: refresh.token } : {}),
-      ...(code.scopes.length ? { scope: code.scopes.join(' ') } : {}),
+      ...(scopes.length ? { scope: scopes.join(' ') } : {}),
       ...(idToken ? { id_token: idToken } : {}),
     };
   },

@@ -1,6 +1,6 @@
 import { UnauthorizedClient } from '@tessera/protocol';
 import { mintAccessToken } from '../tokens/access-token.js';
-import { audienceFor, grantedScopes } from '../scope-policy.js';
+import { audienceFor, grantedScopes, scopesForResources } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
 
 /** RFC 6749 §4.4: confidential clients only; no refresh token (§4.4.3). `sub` is the client id (RFC 9068 §2.2). */
@@ -10,8 +10,8 @@ export const clientCredentials: GrantHandler = {
   publicClients: false,
   async handle(req, ctx) {
     if (req.client.type !== 'confidential') throw new UnauthorizedClient('client_credentials requires a confidential client');
-    const scopes = grantedScopes(req.client, req.params.scope);
     const audience = audienceFor(req.client, req.resources, ctx.config.issuer);
+    const scopes = scopesForResources(ctx.config, req.resources, grantedScopes(req.client, req.params.scope), req.params.scope === undefined ? 'narrow' : 'refuse');
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
     const { token } = await mintAccessToken(ctx.keyring, {
       issuer: ctx.config.issuer,

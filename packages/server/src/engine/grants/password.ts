@@ -3,7 +3,7 @@ import { authenticateUser, InvalidCredentials } from '../login/authenticate-user
 import type { LoginThrottle } from '../login/throttle.js';
 import { issueUserAccessToken } from '../tokens/user-access-token.js';
 import { startRefreshFamily } from '../tokens/refresh-token.js';
-import { audienceFor, grantedScopes } from '../scope-policy.js';
+import { audienceFor, grantedScopes, scopesForResources } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
 
 const MAX_USERNAME = 254;
@@ -27,7 +27,7 @@ export function passwordGrant(throttle: LoginThrottle): GrantHandler {
       // E4: whitespace-only is malformed; over-long cannot be an account.
       if (username.trim() === '') throw new InvalidRequest('username is blank');
       if (username.length > MAX_USERNAME || password.length > 1024) throw new InvalidGrant('invalid username or password');
-      const scopes = grantedScopes(req.client, req.params.scope);
+      const scopes = scopesForResources(ctx.config, req.resources, grantedScopes(req.client, req.params.scope), req.params.scope === undefined ? 'narrow' : 'refuse');
       let user;
       try {
         user = await authenticateUser(username, password, req.ip, ctx.stores.users, throttle);

@@ -2,7 +2,7 @@ import { InvalidGrant, InvalidRequest, InvalidScope, parseScope } from '@tessera
 import { isRandomToken, sha256 } from '../sessions/secrets.js';
 import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { mintAccessToken } from '../tokens/access-token.js';
-import { audienceFor } from '../scope-policy.js';
+import { audienceFor, narrowedResources, scopesForResources } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
 
 const INVALID = 'the refresh token is invalid, expired or revoked';
@@ -48,7 +48,9 @@ export const refreshToken: GrantHandler = {
     // C12: a narrower scope is allowed for the access token; the new refresh token keeps the grant's scope.
     const requested = parseScope(req.params.scope);
     if (requested.some((s) => !family.scopes.includes(s))) throw new InvalidScope('the requested scope exceeds the original grant');
-    const scopes = requested.length ? requested : family.scopes;
+    // RFC 8707 §2.2: `resource` down-scopes the access token to some of the grant's resources.
+    const resources = narrowedResources(req.client, family.resources, req.resources);
+    const scopes = scopesForResources(ctx.config, resources, requested.length ? requested : family.scopes, requested.length ? 'refuse' : 'narrow');
     const user = await ctx.stores.users.get(family.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
@@ -57,8 +59,8 @@ export const refreshToken: GrantHandler = {
     if (token.rotatedAt === undefined || (window > 0 && token.rotatedAt >= now - window)) {
       // The access token is minted first so the rotation and its record commit together; a request that
       // then loses the race never returns it.
-      const audience = audienceFor(req.client, family.resources, ctx.config.issuer);
-      if (scopes.includes('openid') && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
+      const audience = audienceFor(req.client, resources, ctx.config.issuer);
+      if (scopes.includes('openid') && resources.length === 0 && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
       const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
       const at = await mintAccessToken(ctx.keyring, {
         issuer: ctx.config.issuer, subject: user.sub, clientId: req.client.id, audience, scopes, ttl, now,

@@ -47,7 +47,7 @@ export async function parEndpoint(req: ParRequest, ctx: EngineContext): Promise<
   stored.client_id = client.id;
   // 5. The /authorize validation, unchanged; its errors become JSON here (§2.3).
   try {
-    await parseAuthorizationRequest(stored, ctx.stores.clients, ctx.config.issuer);
+    await parseAuthorizationRequest(stored, ctx.stores.clients, ctx.config);
   } catch (e) {
     throw e instanceof AuthorizationError ? e.oauth : e;
   }

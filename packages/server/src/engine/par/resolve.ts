@@ -19,7 +19,7 @@ const page = (e: InvalidRequest | InvalidRequestUri) => new AuthorizationError(e
  */
 export async function resolveAuthorizationRequest(raw: RawParams, ctx: EngineContext): Promise<{ client: Client; request: AuthorizationRequest }> {
   if (raw.request_uri === undefined) {
-    const parsed = await parseAuthorizationRequest(raw, ctx.stores.clients, ctx.config.issuer);
+    const parsed = await parseAuthorizationRequest(raw, ctx.stores.clients, ctx.config);
     if (ctx.config.requirePushedAuthorizationRequests || parsed.client.requirePushedAuthorizationRequests) {
       throw new AuthorizationError(new InvalidRequest('this client must use pushed authorization requests (PAR)'), { uri: parsed.request.redirectUri, state: parsed.request.state });
     }
@@ -35,5 +35,5 @@ export async function resolveAuthorizationRequest(raw: RawParams, ctx: EngineCon
   if (!isRandomToken(id) || clientId.length > 128) throw page(new InvalidRequestUri('request_uri is invalid, expired or already used'));
   const pushed = await ctx.stores.pushedRequests.consume(sha256(id), clientId, ctx.now());
   if (!pushed) throw page(new InvalidRequestUri('request_uri is invalid, expired or already used', { debug: `client ${clientId}` }));
-  return parseAuthorizationRequest(pushed.params, ctx.stores.clients, ctx.config.issuer);
+  return parseAuthorizationRequest(pushed.params, ctx.stores.clients, ctx.config);
 }

@@ -9,6 +9,8 @@ export interface PageOptions {
   status?: number;
   /** Where forms on this page may lead (redirect targets after the POST), besides 'self'. */
   formTargets?: string[];
+  /** An image origin besides 'self' (a metadata-document client's logo from its own origin). */
+  imageOrigin?: string;
 }
 
 /**
@@ -18,17 +20,17 @@ export interface PageOptions {
  */
 export function sendPage(reply: FastifyReply, template: string, data: Record<string, unknown>, options: PageOptions = {}): FastifyReply {
   const html = eta.render(`./${template}`, { title: 'Tessera', ...data });
-  securityHeaders(reply, options.formTargets ?? []);
+  securityHeaders(reply, options.formTargets ?? [], options.imageOrigin);
   return reply.code(options.status ?? 200).type('text/html; charset=utf-8').send(html);
 }
 
 /** Headers for pages and for redirects that carry codes or errors. */
-export function securityHeaders(reply: FastifyReply, formTargets: string[] = []): void {
+export function securityHeaders(reply: FastifyReply, formTargets: string[] = [], imageOrigin?: string): void {
   // Chromium applies form-action to the redirects that follow a form POST, so the client's redirect
   // target must be listed or the final 303 to the application would be blocked.
   const targets = ["'self'", ...formTargets.map(cspSource).filter((s): s is string => s !== undefined)];
   reply
-    .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${[...new Set(targets)].join(' ')}; frame-ancestors 'none'; base-uri 'none'`)
+    .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'${imageOrigin ? ` ${imageOrigin}` : ''}; form-action ${[...new Set(targets)].join(' ')}; frame-ancestors 'none'; base-uri 'none'`)
     .header('x-frame-options', 'DENY')
     .header('referrer-policy', 'no-referrer')
     .header('cache-control', 'no-store')

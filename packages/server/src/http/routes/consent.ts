@@ -19,15 +19,19 @@ export function consentRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engi
     // No session (expired meanwhile): the flow sends the user to sign in again.
     if (!p.session) return seeOther(reply, `/authorize/resume?iid=${encodeURIComponent(p.id)}`);
     const user = await ctx.stores.users.get(p.session.sub);
+    // A client from a metadata document (engine/cimd): nobody vouched for it; its host is what is known.
+    const doc = p.client.metadataDocument;
     return sendPage(reply, 'consent', {
       title: 'Allow access',
       clientName: p.client.name,
+      unverifiedHost: doc?.host,
+      logoUri: doc?.logoUri,
       userName: user?.name ?? user?.username,
       scopes: describeScopes(p.request.scopes),
       redirectHost: redirectHost(p.request.redirectUri),
       iid: p.id,
       csrf: deps.csrf.token('consent', browser, session, p.id),
-    }, { formTargets: [p.request.redirectUri] });
+    }, { formTargets: [p.request.redirectUri], ...(doc?.logoUri ? { imageOrigin: new URL(doc.logoUri).origin } : {}) });
   });
 
   app.post('/consent', async (request, reply) => {

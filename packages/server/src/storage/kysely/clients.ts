@@ -34,6 +34,7 @@ function toClient(r: Selectable<ClientsTable>): Client {
 }
 
 function toRow(c: Client): Insertable<ClientsTable> {
+  if (c.source === 'metadata-document') throw new Error('clients from metadata documents are not stored');
   return {
     id: c.id,
     name: c.name,
