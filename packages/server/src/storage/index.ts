@@ -11,6 +11,7 @@ import { KyselyRefreshTokenStore } from './kysely/refresh-tokens.js';
 import { KyselyRevocationStore } from './kysely/revocations.js';
 import { KyselyAssertionReplayStore } from './kysely/client-assertions.js';
 import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
+import { KyselyMfaStore } from './kysely/mfa.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -31,5 +32,6 @@ export function createStores(db: Db): Stores {
     codes: new KyselyAuthorizationCodeStore(db.kysely),
     assertionJtis: new KyselyAssertionReplayStore(db.kysely),
     pushedRequests: new KyselyPushedRequestStore(db.kysely),
+    mfa: new KyselyMfaStore(db.kysely),
   };
 }

@@ -30,6 +30,8 @@ export interface ClientsTable {
   jwks_uri: string | null;
   secret_enc: string | null;
   require_par: number;
+  /** Issue 15: sign-ins for this client need a second factor (migration 012). */
+  require_mfa: Generated<number>;
 }
 
 /** Used client-assertion jtis (RFC 7523 §3 item 7), until the assertion's exp. */
@@ -76,6 +78,8 @@ export interface UsersTable {
   source: 'config' | 'cli';
   created_at: number;
   updated_at: number;
+  /** Issue 15: this user must sign in with a second factor (migration 012). */
+  mfa_required: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -88,6 +92,8 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface InteractionsTable {
@@ -133,6 +139,8 @@ export interface AuthorizationCodesTable {
   expires_at: number;
   consumed_at: number | null;
   revoked_at: number | null;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface CodeIssuedTokensTable {
@@ -154,6 +162,8 @@ export interface RefreshFamiliesTable {
   absolute_expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -182,6 +192,26 @@ export interface RevokedTokensTable {
   reason: string;
 }
 
+/** One TOTP factor per user (RFC 6238; migration 012). */
+export interface MfaTotpTable {
+  sub: string;
+  /** The base32 secret, AES-256-GCM under the key-encryption key (aad: sub). */
+  secret_enc: string;
+  /** Null until the user confirmed enrolment with a first code. */
+  confirmed_at: number | null;
+  /** The last accepted time step: a code of that step or an earlier one is refused (replay). */
+  last_step: number | null;
+  created_at: number;
+}
+
+/** One-time recovery codes, stored as SHA-256 (migration 012). */
+export interface MfaRecoveryCodesTable {
+  code_hash: string;
+  sub: string;
+  used_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
@@ -198,4 +228,6 @@ export interface Database {
   code_issued_tokens: CodeIssuedTokensTable;
   client_assertion_jtis: ClientAssertionJtisTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
 }

@@ -5,6 +5,7 @@ import * as m003 from './003_refresh_revocation.js';
 import * as m004 from './004_code_challenge_index.js';
 import * as m006 from './006_client_allowed_origins.js';
 import * as m007 from './007_client_assertions_par.js';
+import * as m012 from './012_mfa_totp.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '004_code_challenge_index': m004,
   '006_client_allowed_origins': m006,
   '007_client_assertions_par': m007,
+  '012_mfa_totp': m012,
 };
 
 export const migrationProvider: MigrationProvider = {
