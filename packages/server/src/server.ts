@@ -15,6 +15,7 @@ import { AuthorizationFlow } from './engine/authorize/flow.js';
 import { SessionManager } from './engine/sessions/session-manager.js';
 import { Csrf } from './engine/sessions/csrf.js';
 import { CallerThrottle, FailureCounters, LoginThrottle } from './engine/login/throttle.js';
+import { SecondFactorThrottle, SecondStepTickets, TotpFactors } from './engine/mfa/index.js';
 import { ClientAuthThrottle } from './engine/client-auth/throttled.js';
 import { warmPasswordHasher } from './engine/users/password.js';
 import { Cookies } from './http/cookies.js';
@@ -158,6 +159,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       csrf: new Csrf(box),
       throttle,
       cookies: new Cookies(config.issuer),
+      mfa: {
+        totp: new TotpFactors(stores.mfa, box, new URL(config.issuer).host, now),
+        throttle: new SecondFactorThrottle(new FailureCounters(stores.loginAttempts, config.login.window, now, 'mfa:', 0), config.login),
+        tickets: new SecondStepTickets(box, now),
+      },
     };
     const app = buildApp({
       ctx,

@@ -36,6 +36,7 @@ interface ClientFlags {
   jwksFile?: string;
   signingAlg?: string | false;
   requirePar?: boolean;
+  requireMfa?: boolean;
   rotateSecret?: boolean;
 }
 
@@ -46,7 +47,7 @@ const FLAG: Record<string, string> = {
   accessTokenTtl: '--access-token-ttl', firstParty: '--first-party', permissions: '--permission',
   allowedOrigins: '--allowed-origin', idTokenSignedResponseAlg: '--id-token-alg',
   tokenEndpointAuthMethod: '--auth-method', jwksUri: '--jwks-uri', jwks: '--jwks-file', tokenEndpointAuthSigningAlg: '--signing-alg',
-  requirePushedAuthorizationRequests: '--require-par',
+  requirePushedAuthorizationRequests: '--require-par', requireMfa: '--require-mfa',
 };
 
 /** The flags that say what a client's config entry says, shared by `create` and `update`. */
@@ -70,7 +71,8 @@ function clientFlags(cmd: Command, update: boolean): Command {
     .option('--jwks-uri <uri>', 'private_key_jwt: https URL of the client\'s public keys')
     .option('--jwks-file <file>', 'private_key_jwt: a JSON file with the client\'s public JWK Set')
     .option('--signing-alg <alg>', 'the one JWS alg its client assertions use')
-    .option('--require-par', 'refuse authorization requests that were not pushed (RFC 9126)');
+    .option('--require-par', 'refuse authorization requests that were not pushed (RFC 9126)')
+    .option('--require-mfa', 'users signing in to this client need a second factor');
   if (update) {
     cmd
       .option('--no-audience', 'remove the default audience')
@@ -79,6 +81,7 @@ function clientFlags(cmd: Command, update: boolean): Command {
       .option('--no-jwks-uri', 'remove the jwks_uri')
       .option('--no-signing-alg', 'accept any allowed assertion alg')
       .option('--no-require-par', 'accept authorization requests that were not pushed')
+      .option('--no-require-mfa', 'a password alone is enough for this client')
       .option('--rotate-secret', 'issue a new client secret (printed once); the old one stops working');
   }
   return cmd.addHelpText('after', update ? '\nList flags replace the whole list; a list flag without values empties it.' : '');
@@ -110,6 +113,7 @@ function applyFlags(base: ClientConfig, o: ClientFlags): ClientConfig {
   if (o.signingAlg === false) delete c.tokenEndpointAuthSigningAlg;
   else if (o.signingAlg !== undefined) c.tokenEndpointAuthSigningAlg = o.signingAlg as ClientConfig['tokenEndpointAuthSigningAlg'];
   if (o.requirePar !== undefined) c.requirePushedAuthorizationRequests = o.requirePar;
+  if (o.requireMfa !== undefined) c.requireMfa = o.requireMfa;
   return c;
 }
 

@@ -3,6 +3,7 @@ import type { Csrf } from '../engine/sessions/csrf.js';
 import type { SessionManager } from '../engine/sessions/session-manager.js';
 import type { LoginThrottle } from '../engine/login/throttle.js';
 import type { Cookies } from './cookies.js';
+import type { SecondFactorThrottle, SecondStepTickets, TotpFactors } from '../engine/mfa/index.js';
 
 /** What the browser-facing routes (authorize, login, consent, logout) share; wired in server.ts. */
 export interface BrowserDeps {
@@ -11,4 +12,6 @@ export interface BrowserDeps {
   csrf: Csrf;
   throttle: LoginThrottle;
   cookies: Cookies;
+  /** Second factors (issue 15): TOTP, their throttle, the password→code tickets. */
+  mfa: { totp: TotpFactors; throttle: SecondFactorThrottle; tickets: SecondStepTickets };
 }

@@ -7,6 +7,7 @@ import { authorizeRoutes } from './routes/authorize.js';
 import { consentRoutes } from './routes/consent.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { mfaRoutes } from './routes/mfa.js';
 
 /**
  * Everything a person's browser visits, in one encapsulated plugin whose error handler renders an HTML
@@ -18,6 +19,7 @@ export function browserRoutes(deps: BrowserDeps, ctx: EngineContext) {
     assetRoutes(scope);
     authorizeRoutes(scope, deps);
     loginRoutes(scope, deps, ctx);
+    mfaRoutes(scope, deps, ctx);
     consentRoutes(scope, deps, ctx);
     logoutRoutes(scope, deps, ctx);
   };

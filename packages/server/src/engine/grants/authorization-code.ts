@@ -8,6 +8,7 @@ import { audienceFor } from '../scope-policy.js';
 import type { EngineContext } from '../context.js';
 import type { AuthorizationCode } from '../../storage/stores.js';
 import type { GrantHandler, GrantRequest } from './types.js';
+import { amrOf } from '../mfa/policy.js';
 
 const INVALID = 'the authorization code is invalid, expired or was already used';
 
@@ -36,6 +37,7 @@ export const authorizationCode: GrantHandler = {
     const user = await ctx.stores.users.get(code.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
+    const amr = amrOf(code);
     const resources = req.resources.length ? req.resources : code.resources;
     const audience = audienceFor(req.client, resources, ctx.config.issuer);
     const openid = code.scopes.includes('openid');
@@ -43,12 +45,12 @@ export const authorizationCode: GrantHandler = {
     if (openid && !audience.includes(ctx.config.issuer)) audience.push(ctx.config.issuer);
     // OAuth 2.1 §4.3: a refresh token for clients allowed the refresh_token grant, bound to this session.
     const refresh = req.client.grantTypes.includes('refresh_token')
-      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime })
+      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources, authTime: code.authTime, amr })
       : undefined;
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
     const at = await issueUserAccessToken(
       ctx,
-      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid },
+      { subject: user.sub, clientId: req.client.id, audience, scopes: code.scopes, ttl, roles: user.roles, authTime: code.authTime, amr, sid: code.sid },
       refresh?.familyId,
     );
     await ctx.stores.codes.recordIssued(code.codeHash, [
@@ -66,6 +68,7 @@ export const authorizationCode: GrantHandler = {
         subject: user.sub,
         clientId: req.client.id,
         authTime: code.authTime,
+        amr,
         nonce: code.nonce,
         accessToken: at.token,
         sid: code.sid,
