@@ -23,7 +23,7 @@ test('tessera users mfa: require / optional set the policy; reset removes the fa
     assert.equal((await stores.users.get(sub))!.mfaRequired, true);
     assert.match(run(undefined, 'mfa', 'status', 'hana').stdout, /totp off, recovery codes left 0, policy required/);
     assert.equal(run(undefined, 'mfa', 'optional', 'hana').status, 0);
-    assert.equal((await stores.users.get(sub))!.mfaRequired, false);
+    assert.equal((await stores.users.get(sub))!.mfaRequired ?? false, false);
     const fromConfig = run(undefined, 'mfa', 'require', 'fixed');
     assert.equal(fromConfig.status, 2);
     assert.match(fromConfig.stderr, /config file/);

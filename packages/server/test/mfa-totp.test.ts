@@ -15,10 +15,10 @@ import { backends, type Backend, type TestDatabase } from './support/backends.ts
 const ACR_MFA = 'urn:tessera:acr:mfa';
 const ACR_PWD = 'urn:tessera:acr:pwd';
 const pw = (u: string) => `${u}-password-1`;
-const mfaUsers = ['carol', 'dave', 'erin', 'gus'].map((u) => ({ username: u, password: pw(u), roles: ['user'] }));
+const mfaUsers = ['carol', 'dave', 'erin', 'gus', 'hal'].map((u) => ({ username: u, password: pw(u), roles: ['user'] }));
 const frank = { username: 'frank', password: pw('frank'), roles: ['user'], mfa: 'required' as const };
 const legacy = { id: 'legacy', name: 'Legacy', type: 'confidential' as const, secret: 'legacy-secret-0123456789abcdef', grants: ['password'], scopes: ['orders:read'], audience: 'https://orders.example' };
-const strict = { ...webClient, id: 'strict', name: 'Strict App', requireMfa: true, firstParty: true };
+const strict = { ...webClient, id: 'strict', name: 'Strict App', requireMfa: true, firstParty: true, grants: ['authorization_code', 'refresh_token'] };
 const now = () => Math.floor(Date.now() / 1000);
 
 /** The next code this server accepts after `lastStep`: the following 30 s step (within the ±1 window). */
@@ -255,15 +255,27 @@ function suite(backend: Backend) {
 
     // A client with requireMfa: gus (password session, no factor) is sent to enrolment.
     const gus = await signedIn('gus');
-    const strictParams = authParams(pkce().challenge, { client_id: strict.id });
+    const strictPkce = pkce();
+    const strictParams = authParams(strictPkce.challenge, { client_id: strict.id });
     const toSetup = await follow(gus, await gus.get(`/authorize?${strictParams}`));
     assert.match(location(toSetup), /^\/mfa\/totp\/setup\?iid=/);
+    const gusDone = (await enrol(gus, location(toSetup))).done;
+    const cont = /<a href="([^"]+)">Continue/.exec(gusDone)![1]!.replace(/&amp;/g, '&');
+    const strictCb = await finish(gus, await gus.get(cont));
+    const strictTok = (await (await tokenRequest(s.url, { grant_type: 'authorization_code', code: strictCb.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: strictPkce.verifier }, WEB_SECRET, strict.id)).json()) as Record<string, string>;
+    assert.equal(decodeJwt(strictTok.access_token!).acr, ACR_MFA);
+    // A refreshed access token keeps the sign-in's amr, acr and auth_time.
+    const refreshed = (await (await tokenRequest(s.url, { grant_type: 'refresh_token', refresh_token: strictTok.refresh_token! }, WEB_SECRET, strict.id)).json()) as Record<string, string>;
+    const claims = decodeJwt(refreshed.access_token!);
+    assert.equal(claims.acr, ACR_MFA);
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(claims.auth_time, decodeJwt(strictTok.access_token!).auth_time);
   });
 
   test('the setup page needs a session and a valid CSRF token', async () => {
     const anon = new Agent(s.url);
     assert.equal((await anon.get('/mfa/totp/setup')).status, 403);
-    const agent = await signedIn('gus');
+    const agent = await signedIn('hal');
     const { html } = await page(agent, '/mfa/totp/setup');
     assert.ok(hidden(html, 'csrf'));
     const bad = await agent.post('/mfa/totp/setup', { csrf: 'x'.repeat(43), code: '123456' });

@@ -11,7 +11,7 @@ function toUser(r: Selectable<UsersTable>): User {
     name: r.name ?? undefined,
     passwordHash: r.password_hash,
     roles: JSON.parse(r.roles) as string[],
-    mfaRequired: Number(r.mfa_required) === 1,
+    ...(Number(r.mfa_required) === 1 ? { mfaRequired: true } : {}),
     source: r.source,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
