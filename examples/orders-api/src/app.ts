@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createVerifier, type DpopOptions, type RevocationOptions } from '@tessera/resource-server';
-import { requireRoles, requireScopes, tesseraAuth } from '@tessera/resource-server/fastify';
+import { requireAcr, requireRoles, requireScopes, tesseraAuth } from '@tessera/resource-server/fastify';
 import { OrderStore } from './store.js';
 
 export interface OrdersApiOptions {
@@ -17,7 +17,15 @@ export interface OrdersApiOptions {
   /** DPoP-bound tokens (RFC 9449): e.g. the public origin behind a proxy, or `required: true`. */
   dpop?: DpopOptions;
   logger?: boolean | Record<string, unknown>;
+  /**
+   * The `acr` a DELETE needs (RFC 9470 step-up); default `urn:tessera:acr:mfa` (password + second
+   * factor). `false` lets a password-only admin token delete (for demos whose client cannot step up).
+   */
+  deleteAcr?: string | false;
 }
+
+/** Tessera's acr for a sign-in with a second factor. */
+export const ACR_MFA = 'urn:tessera:acr:mfa';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const NewOrder = Type.Object(
@@ -27,7 +35,8 @@ const NewOrder = Type.Object(
 
 /**
  * The example protected API: reading orders needs `orders:read`, creating needs `orders:write`,
- * deleting needs the `admin` role ("admins can delete, users can only read").
+ * deleting needs the `admin` role ("admins can delete, users can only read") and a sign-in with a second
+ * factor (RFC 9470: a password-only token gets 401 `insufficient_user_authentication`, `acr_values`).
  */
 export async function buildOrdersApi(options: OrdersApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024 });
@@ -65,7 +74,9 @@ export async function buildOrdersApi(options: OrdersApiOptions): Promise<Fastify
       return reply.code(201).send(store.create(body.item, body.quantity, req.auth!.sub));
     });
 
-    api.delete('/orders/:id', { schema: { params: IdParams }, preHandler: requireRoles('admin') }, async (req, reply) => {
+    const deleteAcr = options.deleteAcr ?? ACR_MFA;
+    const deleteGuards = deleteAcr === false ? [requireRoles('admin')] : [requireRoles('admin'), requireAcr(deleteAcr)];
+    api.delete('/orders/:id', { schema: { params: IdParams }, preHandler: deleteGuards }, async (req, reply) => {
       return store.delete((req.params as { id: number }).id)
         ? reply.code(204).send()
         : reply.code(404).send({ error: 'not_found', error_description: 'no such order' });

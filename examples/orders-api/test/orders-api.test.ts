@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { generate } from 'otplib';
 import { basic, postForm, SERVICE_SECRET, type Running } from '../../../packages/server/test/helpers.ts';
-import { Agent, alice, authorize, authParams, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, webClient } from '../../../packages/server/test/oidc-helpers.ts';
+import { Agent, alice, authorize, authParams, hidden, location, pkce, REDIRECT, spaClient, startOidcServer, tokenRequest, webClient } from '../../../packages/server/test/oidc-helpers.ts';
 import { serviceClient } from '../../../packages/server/test/helpers.ts';
 import { buildOrdersApi } from '../src/app.ts';
 
@@ -104,9 +105,47 @@ describe('orders API: scopes and roles enforced with Tessera tokens', () => {
     assert.equal(forbidden.status, 403);
     assert.match(forbidden.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
     assert.equal((await call('DELETE', `/orders/${id}`, await serviceToken('orders:read orders:write'))).status, 403, 'a client token has no roles');
-    assert.equal((await call('DELETE', `/orders/${id}`, adminToken)).status, 204);
+    // RFC 9470 step-up: the admin's password-only token is not enough to delete.
+    const weak = await call('DELETE', `/orders/${id}`, adminToken);
+    assert.equal(weak.status, 401);
+    assert.equal(weak.headers.get('www-authenticate'), 'Bearer realm="orders", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="urn:tessera:acr:mfa"');
+    assert.equal(((await weak.json()) as { error: string }).error, 'insufficient_user_authentication');
+    assert.equal((await call('GET', `/orders/${id}`, aliceToken)).status, 200, 'nothing was deleted');
+    // The client re-authorizes with the challenge's acr_values: Tessera asks the admin to set up TOTP
+    // (computed here from the secret with otplib), then the same user's new token may delete.
+    const strong = await steppedUpToken(admin, 'urn:tessera:acr:mfa');
+    assert.equal(decodeJwt(strong).sub, decodeJwt(adminToken).sub, 'the same user');
+    assert.deepEqual(decodeJwt(strong).amr, ['pwd', 'otp', 'mfa']);
+    assert.equal((await call('DELETE', `/orders/${id}`, strong)).status, 204);
     assert.equal((await call('GET', `/orders/${id}`, aliceToken)).status, 404);
   });
+
+  /** Signs in with `acr_values`, enrols TOTP when Tessera asks, and redeems the code. */
+  async function steppedUpToken(login: { username: string; password: string }, acr: string): Promise<string> {
+    const { verifier, challenge } = pkce();
+    const agent = new Agent(tessera.url);
+    let res = await agent.get(`/authorize?${authParams(challenge, { scope: 'openid orders:read', acr_values: acr })}`);
+    const loginPage = await (await agent.get(location(res))).text();
+    res = await agent.post('/login', { iid: hidden(loginPage, 'iid')!, csrf: hidden(loginPage, 'csrf')!, ...login });
+    while (res.status === 303 && location(res).startsWith('/authorize/')) res = await agent.get(location(res));
+    assert.match(location(res), /^\/mfa\/totp\/setup\?iid=/, 'Tessera asks for a second factor');
+    const setup = await (await agent.get(location(res))).text();
+    const secret = /<code id="secret">([A-Z2-7]+)<\/code>/.exec(setup)![1]!;
+    const confirmed = await agent.post('/mfa/totp/setup', { csrf: hidden(setup, 'csrf')!, iid: hidden(setup, 'iid')!, code: await generate({ secret, epoch: Math.floor(Date.now() / 1000) }) });
+    assert.equal(confirmed.status, 200);
+    const next = /<a href="([^"]+)">Continue/.exec(await confirmed.text())![1]!.replace(/&amp;/g, '&');
+    res = await agent.get(next);
+    while (res.status === 303 && location(res).startsWith('/')) {
+      if (location(res).startsWith('/consent')) {
+        const page = await (await agent.get(location(res))).text();
+        res = await agent.post('/consent', { iid: hidden(page, 'iid')!, csrf: hidden(page, 'csrf')!, decision: 'allow' });
+      } else res = await agent.get(location(res));
+    }
+    const code = new URL(location(res)).searchParams.get('code')!;
+    const tok = await tokenRequest(tessera.url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    assert.equal(tok.status, 200);
+    return ((await tok.json()) as { access_token: string }).access_token;
+  }
 
   test('a key rotation at the server is picked up without restarting the API', async () => {
     const before = await serviceToken('orders:read');

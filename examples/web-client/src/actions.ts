@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { callOrdersApi, lastOrderId } from './orders-client.js';
 import { describeError } from './errors.js';
 import { maskToken } from './mask.js';
-import type { RelyingParty } from './relying-party.js';
+import { stepUpChallenge, type RelyingParty } from './relying-party.js';
 import { newSecret, type Session } from './sessions.js';
 import type { Exchange } from './timeline.js';
 import type { WebSessions } from './web-session.js';
@@ -48,6 +48,15 @@ export function actionRoutes(app: FastifyInstance, sessions: WebSessions, rp: Re
       try {
         const { exchange, json } = await callOrdersApi(s.timeline, ordersApi, s.tokens.accessToken, method, path(s, request.body as Record<string, string>));
         if (method === 'GET' && exchange.status === 200) s.lastOrderId = lastOrderId(json);
+        // RFC 9470: the API wants a stronger or fresher sign-in; re-authorize with what it asked for.
+        const stepUp = exchange.status === 401 ? stepUpChallenge(exchange.responseHeaders.find(([k]) => k === 'www-authenticate')?.[1]) : undefined;
+        if (stepUp) {
+          const { url, pending } = await rp.authorizationUrl(s.timeline, undefined, stepUp);
+          s.pending = pending;
+          s.timeline.front(`step-up (RFC 9470): the API asked for ${stepUp.acrValues ? `acr_values=${stepUp.acrValues}` : ''}${stepUp.maxAge !== undefined ? ` max_age=${stepUp.maxAge}` : ''}; browser sent to the authorization endpoint`, 'GET', url.href, 303);
+          result(s, title, 'The API needs a stronger sign-in (insufficient_user_authentication): signing in again with the acr_values it named. Press the button again afterwards.', [exchange]);
+          return reply.code(303).header('location', url.href).send();
+        }
         result(s, title, API_NOTES[exchange.status ?? 0] ?? `The API answered ${exchange.status}.`, [exchange]);
       } catch (e) {
         result(s, title, `The orders API could not be reached: ${describeError(e)}`, []);

@@ -53,8 +53,8 @@ export class RelyingParty {
     return config;
   }
 
-  /** The authorization request (RFC 6749 §4.1.1, RFC 7636 S256, OIDC nonce) and the values to check at the callback. */
-  async authorizationUrl(timeline: Timeline, prompt?: 'login'): Promise<{ url: URL; pending: { state: string; nonce: string; verifier: string } }> {
+  /** The authorization request (RFC 6749 §4.1.1, with RFC 9470 step-up values when given, RFC 7636 S256, OIDC nonce) and the values to check at the callback. */
+  async authorizationUrl(timeline: Timeline, prompt?: 'login', stepUp: StepUp = {}): Promise<{ url: URL; pending: { state: string; nonce: string; verifier: string } }> {
     const config = await this.config(timeline);
     const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() };
     const url = oidc.buildAuthorizationUrl(config, {
@@ -65,6 +65,9 @@ export class RelyingParty {
       state: pending.state,
       nonce: pending.nonce,
       ...(prompt ? { prompt } : {}),
+      // RFC 9470 §4: what the resource server's challenge asked for.
+      ...(stepUp.acrValues ? { acr_values: stepUp.acrValues } : {}),
+      ...(stepUp.maxAge !== undefined ? { max_age: String(stepUp.maxAge) } : {}),
     });
     return { url, pending };
   }
@@ -116,4 +119,18 @@ function toTokens(response: oidc.TokenEndpointResponse, previous: Tokens | undef
 function insecureAllowed(issuer: string): boolean {
   const u = new URL(issuer);
   return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+}
+
+/** RFC 9470 §4: the `acr_values` / `max_age` of an `insufficient_user_authentication` challenge. */
+export interface StepUp {
+  acrValues?: string;
+  maxAge?: number;
+}
+
+/** Reads a step-up challenge from a `WWW-Authenticate` value; undefined for any other challenge. */
+export function stepUpChallenge(www: string | undefined): StepUp | undefined {
+  if (www === undefined || !/\berror="insufficient_user_authentication"/.test(www)) return undefined;
+  const acr = /\bacr_values="([^"\\]{1,512})"/.exec(www)?.[1];
+  const maxAge = /\bmax_age="(\d{1,9})"/.exec(www)?.[1];
+  return { ...(acr ? { acrValues: acr } : {}), ...(maxAge !== undefined ? { maxAge: Number(maxAge) } : {}) };
 }

@@ -22,7 +22,7 @@ export interface Stack {
  * Tessera with the web client and the orders API registered as clients, the orders API subscribed to
  * the revocation feed, and the web client.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { deleteAcr?: string | false } = {}): Promise<Stack> {
   const [webPort, ordersPort] = [await freePort(), await freePort()];
   const web = `http://127.0.0.1:${webPort}`;
   const ordersApi = `http://127.0.0.1:${ordersPort}`;
@@ -53,6 +53,8 @@ export async function startStack(): Promise<Stack> {
       audience: ordersApi,
       dbFile: join(dir, 'orders.db'),
       revocation: { feed: { clientId: 'orders-api', clientSecret: RS_SECRET } },
+      // The walk-through suite deletes with a password; web-client-step-up.test.ts demands MFA (RFC 9470).
+      deleteAcr: options.deleteAcr ?? false,
     });
     apps.push(orders);
     await orders.listen({ port: ordersPort, host: '127.0.0.1' });

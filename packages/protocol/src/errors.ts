@@ -126,6 +126,21 @@ export class InsufficientScope extends OAuthError {
     this.scope = options.scope;
   }
 }
+/**
+ * RFC 9470 §3: the token is valid but the user's authentication is too weak (`acr_values`) or too old
+ * (`max_age`); the client should re-authorize with those values. 401 with both in `WWW-Authenticate`.
+ */
+export class InsufficientUserAuthentication extends OAuthError {
+  readonly error = 'insufficient_user_authentication';
+  readonly status = 401;
+  readonly acrValues: string | undefined;
+  readonly maxAge: number | undefined;
+  constructor(description: string, options: OAuthErrorOptions & { acrValues?: string; maxAge?: number } = {}) {
+    super(description, options);
+    this.acrValues = options.acrValues;
+    this.maxAge = options.maxAge;
+  }
+}
 /** Throttled (brute-force protection). Answers 429 with Retry-After. */
 export class TooManyRequests extends OAuthError {
   readonly error = 'temporarily_unavailable';

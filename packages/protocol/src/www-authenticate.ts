@@ -12,6 +12,10 @@ export interface ChallengeParams {
   algs?: string;
   /** RFC 9728 §5.1: URL of the protected resource's metadata. */
   resource_metadata?: string;
+  /** RFC 9470 §3: the authentication context classes the resource needs. */
+  acr_values?: string;
+  /** RFC 9470 §3: the most seconds since the user's authentication the resource accepts. */
+  max_age?: string;
 }
 
 /**
@@ -23,6 +27,11 @@ export interface ChallengeParams {
 export function challenge(scheme: 'Bearer' | 'Basic' | 'DPoP', params: ChallengeParams = {}): string {
   const parts: string[] = [];
   for (const key of ['realm', 'error', 'error_description', 'scope', 'resource_metadata', 'algs'] as const) {
+    const v = params[key];
+    if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
+  }
+  // RFC 9470 §3 step-up parameters.
+  for (const key of ['acr_values', 'max_age'] as const) {
     const v = params[key];
     if (v !== undefined && v !== '') parts.push(`${key}=${quote(v)}`);
   }

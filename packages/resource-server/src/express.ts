@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { createHttpAuth, fail, runGuard, type AuthSource, type HttpAuthOptions } from './http-auth.js';
-import { checkRoles, checkScopes, type Guard } from './guards.js';
+import { checkAcr, checkAuthTime, checkRoles, checkScopes, type Guard } from './guards.js';
 import type { BearerRequest } from './bearer.js';
 import type { HttpErrorResponse } from './http-error.js';
 import type { AuthResult } from './claims.js';
@@ -69,3 +69,9 @@ export const requireScopes = (...scopes: string[]): RequestHandler => guard(chec
 
 /** Route guard: every role is required (RFC 9068 §7.2.1.1), else 403 `insufficient_scope`. */
 export const requireRoles = (...roles: string[]): RequestHandler => guard(checkRoles(...roles));
+
+/** Route guard (RFC 9470): the token's `acr` must be one of these, else 401 `insufficient_user_authentication`. */
+export const requireAcr = (...acrValues: string[]): RequestHandler => guard(checkAcr(...acrValues));
+
+/** Route guard (RFC 9470): the user signed in at most `maxAgeSeconds` ago, else 401 with `max_age`. */
+export const requireAuthTime = (maxAgeSeconds: number): RequestHandler => guard(checkAuthTime(maxAgeSeconds));

@@ -1,4 +1,4 @@
-import { challenge, InsufficientScope, InvalidDpopProof, InvalidRequest, InvalidToken, OAuthError, ServerError, UseDpopNonce } from '@tessera/protocol';
+import { challenge, InsufficientScope, InsufficientUserAuthentication, InvalidDpopProof, InvalidRequest, InvalidToken, OAuthError, ServerError, UseDpopNonce } from '@tessera/protocol';
 import { MissingToken } from './bearer.js';
 
 /** What an adapter sends for a failed request. */
@@ -39,6 +39,11 @@ export function toHttpResponse(error: unknown, realm: string, dpop?: { algs: str
   else if (e instanceof InvalidToken || e instanceof InvalidRequest || e instanceof InsufficientScope) {
     const scope = e instanceof InsufficientScope ? e.scope : undefined;
     headers['www-authenticate'] = challenge('Bearer', { realm, error: e.error, error_description: e.description, scope, resource_metadata: resourceMetadata });
+  }
+  else if (e instanceof InsufficientUserAuthentication) {
+    // RFC 9470 §3: the client re-authorizes with these acr_values / max_age.
+    const maxAge = e.maxAge === undefined ? undefined : String(e.maxAge);
+    headers['www-authenticate'] = challenge('Bearer', { realm, error: e.error, error_description: e.description, acr_values: e.acrValues, max_age: maxAge });
   }
   if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
   return { status: e.status, headers, body: e.toJSON() };

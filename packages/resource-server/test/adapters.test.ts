@@ -16,7 +16,7 @@ interface Case {
   body?: unknown;
 }
 interface Req { method?: string; path?: string; headers?: Record<string, string>; body?: string }
-interface Tokens { user: string; admin: string; noScope: string; expired: string; writer: string; bound: string; boundNoScope: string }
+interface Tokens { user: string; admin: string; noScope: string; expired: string; writer: string; bound: string; boundNoScope: string; mfa: string; pwd: string; old: string }
 
 const REALM = 'orders';
 const invalid = (d: string) => `Bearer realm="${REALM}", error="invalid_token", error_description="${d}"`;
@@ -43,6 +43,13 @@ const cases: Case[] = [
   { name: 'insufficient scope', request: (t) => ({ headers: { authorization: `Bearer ${t.noScope}` } }), status: 403, www: `Bearer realm="${REALM}", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read"`, body: { error: 'insufficient_scope', error_description: 'the access token lacks a required scope' } },
   { name: 'missing role', request: (t) => ({ method: 'DELETE', path: '/orders/1', headers: { authorization: `Bearer ${t.user}` } }), status: 403, www: `Bearer realm="${REALM}", error="insufficient_scope", error_description="the access token lacks a required role"` },
   { name: 'guard without authentication fails closed', request: (t) => ({ path: '/unguarded-guard', headers: { authorization: `Bearer ${t.user}` } }), status: 500, www: null, body: { error: 'server_error', error_description: 'internal error' } },
+  // RFC 9470 §3 step-up: 401 insufficient_user_authentication naming what would satisfy the resource.
+  { name: 'acr too weak', request: (t) => ({ path: '/stepup/acr', headers: { authorization: `Bearer ${t.pwd}` } }), status: 401, www: `Bearer realm="${REALM}", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="urn:tessera:acr:mfa"`, body: { error: 'insufficient_user_authentication', error_description: 'a stronger authentication is required' } },
+  { name: 'no acr at all', request: (t) => ({ path: '/stepup/acr', headers: { authorization: `Bearer ${t.user}` } }), status: 401, www: `Bearer realm="${REALM}", error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="urn:tessera:acr:mfa"` },
+  { name: 'acr satisfied', request: (t) => ({ path: '/stepup/acr', headers: { authorization: `Bearer ${t.mfa}` } }), status: 200, www: null },
+  { name: 'authentication too old', request: (t) => ({ path: '/stepup/recent', headers: { authorization: `Bearer ${t.old}` } }), status: 401, www: `Bearer realm="${REALM}", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300"` },
+  { name: 'no auth_time', request: (t) => ({ path: '/stepup/recent', headers: { authorization: `Bearer ${t.user}` } }), status: 401, www: `Bearer realm="${REALM}", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300"` },
+  { name: 'recent authentication', request: (t) => ({ path: '/stepup/recent', headers: { authorization: `Bearer ${t.mfa}` } }), status: 200, www: null },
   { name: 'public route needs nothing', request: () => ({ path: '/public' }), status: 200, www: null, body: { public: true } },
   {
     name: 'success, lower-case scheme: auth populated, token not enumerable',
@@ -104,6 +111,9 @@ before(async () => {
     writer: await issuer.sign({ scope: 'orders:write' }),
     bound: await issuer.sign({ cnf: { jkt: key.jkt } }),
     boundNoScope: await issuer.sign({ cnf: { jkt: key.jkt }, scope: 'openid' }),
+    mfa: await issuer.sign({ acr: 'urn:tessera:acr:mfa', amr: ['pwd', 'otp', 'mfa'], auth_time: t - 10 }),
+    pwd: await issuer.sign({ acr: 'urn:tessera:acr:pwd', amr: ['pwd'], auth_time: t - 10 }),
+    old: await issuer.sign({ acr: 'urn:tessera:acr:mfa', auth_time: t - 1000 }),
   };
 });
 after(async () => {

@@ -68,5 +68,6 @@ function jwtAuthFields(c: ClientConfig, box: SecretBox): Partial<Client> {
     out.secretEnc = c.secretEncrypted ?? box.encrypt(c.secret!, clientSecretAad(c.id));
   }
   if (c.requirePushedAuthorizationRequests) out.requirePushedAuthorizationRequests = true;
+  if (c.requireMfa) out.requireMfa = true;
   return out;
 }

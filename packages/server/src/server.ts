@@ -16,6 +16,7 @@ import { AuthorizationFlow } from './engine/authorize/flow.js';
 import { SessionManager } from './engine/sessions/session-manager.js';
 import { Csrf } from './engine/sessions/csrf.js';
 import { CallerThrottle, FailureCounters, LoginThrottle } from './engine/login/throttle.js';
+import { SecondFactorThrottle, SecondStepTickets, TotpFactors } from './engine/mfa/index.js';
 import { ClientAuthThrottle } from './engine/client-auth/throttled.js';
 import { warmPasswordHasher } from './engine/users/password.js';
 import { Cookies } from './http/cookies.js';
@@ -193,6 +194,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       throttle,
       cookies: new Cookies(config.issuer),
       device,
+      mfa: {
+        totp: new TotpFactors(stores.mfa, box, new URL(config.issuer).host, now),
+        throttle: new SecondFactorThrottle(new FailureCounters(stores.loginAttempts, config.login.window, now, 'mfa:', 0), config.login),
+        tickets: new SecondStepTickets(box, now),
+      },
     };
     const refreshHealth = async () => {
       metrics.databaseUp.set((await isReady(db)) ? 1 : 0);

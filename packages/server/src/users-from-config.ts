@@ -27,6 +27,7 @@ export async function applyConfigUsers(declared: UserConfig[], stores: Pick<Stor
       name: c.name,
       passwordHash: await passwordHashFor(c, same),
       roles: checkRoles(c.roles ?? ['user']),
+      mfaRequired: c.mfa === 'required',
       source: 'config',
       createdAt: same?.createdAt ?? now,
       updatedAt: now,

@@ -16,6 +16,7 @@ import { backends } from './support/backends.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const tv = { id: 'tv', name: 'Living Room TV', type: 'public' as const, grants: [DEVICE_GRANT, 'refresh_token'], scopes: ['openid', 'profile', 'orders:read'], audience: 'https://orders.example' };
 const bob = { username: 'bob', password: 'bob-password-1', name: 'Bob Builder', roles: ['user'] };
+const carol = { username: 'carol', password: 'carol-password-1', name: 'Carol Second', roles: ['user'], mfa: 'required' as const };
 
 let browser: Browser;
 before(async () => {
@@ -48,7 +49,7 @@ for (const backend of backends) {
     before(async () => {
       const db = await backend.create();
       drop = db.drop;
-      s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob], device: { interval: 1 } });
+      s = await startServer({ databaseUrl: db.url, clients: [serviceClient, tv], users: [...users, bob, carol], device: { interval: 1 } });
     });
     after(async () => {
       await s?.dispose();
@@ -104,6 +105,28 @@ for (const backend of backends) {
 
       // Used once: polling the same device code again is invalid_grant.
       await assert.rejects(oidc.pollDeviceAuthorizationGrant(config, { ...auth, interval: 1 }), (e: unknown) => (e as { error?: string }).error === 'invalid_grant');
+    });
+
+    test('a user who must use a second factor cannot approve with a password-only session (no MFA bypass via /device)', async () => {
+      const config = await device(s);
+      const auth = await oidc.initiateDeviceAuthorization(config, { scope: 'openid profile' });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(auth.verification_uri_complete!);
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        await signIn(page, 'carol', 'carol-password-1');
+        await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+        const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Allow' }).click()]);
+        assert.equal(res.status(), 403);
+        assert.ok(await page.getByText('needs a second factor').isVisible());
+      } finally {
+        await context.close();
+      }
+      const poll = await postForm(`${s.url}/token`, { grant_type: DEVICE_GRANT, device_code: auth.device_code, client_id: 'tv' });
+      assert.ok(['authorization_pending', 'slow_down'].includes(((await poll.json()) as { error: string }).error), 'still undecided');
     });
 
     test('verification_uri: typed in lower case without the dash; Deny → access_denied at the device', async () => {

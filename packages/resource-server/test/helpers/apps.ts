@@ -10,6 +10,9 @@ export interface RunningApp {
   url: string;
   close(): Promise<void>;
 }
+/** RFC 9470 routes: `/stepup/acr` needs this acr, `/stepup/recent` a sign-in within 300 s. */
+export const STEP_UP_ACR = 'urn:tessera:acr:mfa';
+
 export type AppFactory = (verifier: Verifier, http: HttpAuthOptions) => Promise<RunningApp>;
 
 /** What handlers echo back, so the suite can check `req.auth` / `request.auth`. */
@@ -32,6 +35,8 @@ export const expressApp: AppFactory = async (verifier, http) => {
   app.post('/orders', auth, ex.requireScopes('orders:write'), (req, res) => void res.status(201).json(summary(req.auth)));
   app.delete('/orders/:id', auth, ex.requireRoles('admin'), (req, res) => void res.json(summary(req.auth)));
   app.get('/unguarded-guard', ex.requireScopes('orders:read'), (_req, res) => void res.json({}));
+  app.get('/stepup/acr', auth, ex.requireAcr(STEP_UP_ACR), (req, res) => void res.json(summary(req.auth)));
+  app.get('/stepup/recent', auth, ex.requireAuthTime(300), (req, res) => void res.json(summary(req.auth)));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return {
@@ -58,6 +63,8 @@ export const fastifyApp: AppFactory = async (verifier, http) => {
     api.get('/orders', { preHandler: fy.requireScopes('orders:read') }, async (req) => summary(req.auth));
     api.post('/orders', { preHandler: fy.requireScopes('orders:write') }, async (req, reply) => reply.code(201).send(summary(req.auth)));
     api.delete('/orders/:id', { preHandler: fy.requireRoles('admin') }, async (req) => summary(req.auth));
+    api.get('/stepup/acr', { preHandler: fy.requireAcr(STEP_UP_ACR) }, async (req) => summary(req.auth));
+    api.get('/stepup/recent', { preHandler: fy.requireAuthTime(300) }, async (req) => summary(req.auth));
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };

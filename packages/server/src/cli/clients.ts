@@ -37,6 +37,7 @@ interface ClientFlags {
   signingAlg?: string | false;
   requirePar?: boolean;
   dpopBound?: boolean;
+  requireMfa?: boolean;
   rotateSecret?: boolean;
 }
 
@@ -47,7 +48,7 @@ const FLAG: Record<string, string> = {
   accessTokenTtl: '--access-token-ttl', firstParty: '--first-party', permissions: '--permission',
   allowedOrigins: '--allowed-origin', idTokenSignedResponseAlg: '--id-token-alg',
   tokenEndpointAuthMethod: '--auth-method', jwksUri: '--jwks-uri', jwks: '--jwks-file', tokenEndpointAuthSigningAlg: '--signing-alg',
-  requirePushedAuthorizationRequests: '--require-par', dpopBoundAccessTokens: '--dpop-bound',
+  requirePushedAuthorizationRequests: '--require-par', dpopBoundAccessTokens: '--dpop-bound', requireMfa: '--require-mfa',
 };
 
 /** The flags that say what a client's config entry says, shared by `create` and `update`. */
@@ -72,7 +73,8 @@ function clientFlags(cmd: Command, update: boolean): Command {
     .option('--jwks-file <file>', 'private_key_jwt: a JSON file with the client\'s public JWK Set')
     .option('--signing-alg <alg>', 'the one JWS alg its client assertions use')
     .option('--require-par', 'refuse authorization requests that were not pushed (RFC 9126)')
-    .option('--dpop-bound', 'refuse token requests without a DPoP proof (RFC 9449 dpop_bound_access_tokens)');
+    .option('--dpop-bound', 'refuse token requests without a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
+    .option('--require-mfa', 'users signing in to this client need a second factor');
   if (update) {
     cmd
       .option('--no-audience', 'remove the default audience')
@@ -82,6 +84,7 @@ function clientFlags(cmd: Command, update: boolean): Command {
       .option('--no-signing-alg', 'accept any allowed assertion alg')
       .option('--no-require-par', 'accept authorization requests that were not pushed')
       .option('--no-dpop-bound', 'issue bearer tokens again to requests without a DPoP proof')
+      .option('--no-require-mfa', 'a password alone is enough for this client')
       .option('--rotate-secret', 'issue a new client secret (printed once); the old one stops working');
   }
   return cmd.addHelpText('after', update ? '\nList flags replace the whole list; a list flag without values empties it.' : '');
@@ -114,6 +117,7 @@ function applyFlags(base: ClientConfig, o: ClientFlags): ClientConfig {
   else if (o.signingAlg !== undefined) c.tokenEndpointAuthSigningAlg = o.signingAlg as ClientConfig['tokenEndpointAuthSigningAlg'];
   if (o.requirePar !== undefined) c.requirePushedAuthorizationRequests = o.requirePar;
   if (o.dpopBound !== undefined) c.dpopBoundAccessTokens = o.dpopBound;
+  if (o.requireMfa !== undefined) c.requireMfa = o.requireMfa;
   return c;
 }
 

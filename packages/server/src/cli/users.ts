@@ -100,6 +100,44 @@ export function userCommands(program: Command, configFile: () => string | undefi
     }),
   );
 
+  // Issue 15: second factors. `reset` is for a lost device; `require`/`optional` set the user's policy.
+  const mfa = users.command('mfa').description('second factors of a user (TOTP, recovery codes) and the per-user MFA policy');
+  mfa
+    .command('reset <user>')
+    .description('remove the TOTP factor and recovery codes (lost device); signs the user out everywhere')
+    .action((login: string) =>
+      withUsers(configFile(), async (svc, ctx) => {
+        const u = await svc.find(login);
+        if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
+        const had = await ctx.stores.mfa.reset(u.sub);
+        await signOutEverywhere(ctx, u, 'mfa_reset');
+        console.log(had ? `second factor of ${u.username} removed; all sessions and tokens revoked` : `${u.username} had no second factor; all sessions and tokens revoked`);
+      }),
+    );
+  for (const [name, required] of [['require', true], ['optional', false]] as const) {
+    mfa
+      .command(`${name} <user>`)
+      .description(required ? 'every sign-in of the user needs a second factor (set up at the next sign-in)' : 'a second factor is used when the user has one, not required')
+      .action((login: string) =>
+        withUsers(configFile(), async (svc, ctx) => {
+          const u = await svc.find(login);
+          if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
+          if (u.source === 'config') fail([`${u.username} comes from the config file: set mfa: ${required ? 'required' : 'optional'} there`]);
+          await ctx.stores.users.upsert({ ...u, mfaRequired: required, updatedAt: Math.floor(Date.now() / 1000) });
+          console.log(`${u.username}: second factor ${required ? 'required' : 'optional'}`);
+        }),
+      );
+  }
+  mfa.command('status <user>').description('whether the user has TOTP, how many recovery codes are left, the policy').action((login: string) =>
+    withUsers(configFile(), async (svc, ctx) => {
+      const u = await svc.find(login);
+      if (!u) fail([`no such user: ${login.slice(0, 64)}`]);
+      const totp = await ctx.stores.mfa.getTotp(u.sub);
+      const state = totp?.confirmedAt !== undefined ? 'on' : totp ? 'set-up started' : 'off';
+      console.log(`${u.username}: totp ${state}, recovery codes left ${await ctx.stores.mfa.unusedRecoveryCodes(u.sub)}, policy ${u.mfaRequired ? 'required' : 'optional'}`);
+    }),
+  );
+
   users
     .command('hash-password')
     .description('read a password on stdin and print the passwordHash (argon2id) for the config file')

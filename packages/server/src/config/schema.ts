@@ -39,6 +39,8 @@ export const ClientConfigSchema = Type.Object(
     requirePushedAuthorizationRequests: Type.Optional(Type.Boolean()),
     /** RFC 9449 §5.2: refuse token requests without a DPoP proof (no bearer tokens for this client). */
     dpopBoundAccessTokens: Type.Optional(Type.Boolean()),
+    /** Issue 15: sign-ins for this client need a second factor (acr urn:tessera:acr:mfa). */
+    requireMfa: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -62,6 +64,8 @@ export const UserConfigSchema = Type.Object(
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })),
     emailVerified: Type.Optional(Type.Boolean()),
     roles: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9:._-]{1,64}$' }), { maxItems: 50 })),
+    /** Issue 15: `required` = every sign-in needs a second factor (enrolment is asked for when none). */
+    mfa: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('optional')])),
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ import { consentRoutes } from './routes/consent.js';
 import { devicePageRoutes } from './routes/device.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
+import { mfaRoutes } from './routes/mfa.js';
 
 /**
  * Everything a person's browser visits, in one encapsulated plugin whose error handler renders an HTML
@@ -19,6 +20,7 @@ export function browserRoutes(deps: BrowserDeps, ctx: EngineContext) {
     assetRoutes(scope);
     authorizeRoutes(scope, deps);
     loginRoutes(scope, deps, ctx);
+    mfaRoutes(scope, deps, ctx);
     consentRoutes(scope, deps, ctx);
     logoutRoutes(scope, deps, ctx);
     devicePageRoutes(scope, deps, ctx);

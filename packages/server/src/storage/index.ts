@@ -14,6 +14,7 @@ import { KyselyPushedRequestStore } from './kysely/pushed-requests.js';
 import { KyselyDeviceCodeStore } from '../engine/device/kysely-store.js';
 import { KyselyRegistrationStore } from './kysely/registrations.js';
 import { KyselyAuditStore, KyselyWebhookStore } from './kysely/audit.js';
+import { KyselyMfaStore } from './kysely/mfa.js';
 import type { Stores } from './stores.js';
 
 export type * from './stores.js';
@@ -36,6 +37,7 @@ export function createStores(db: Db): Stores {
     pushedRequests: new KyselyPushedRequestStore(db.kysely),
     deviceCodes: new KyselyDeviceCodeStore(db.kysely),
     registrations: new KyselyRegistrationStore(db.kysely),
+    mfa: new KyselyMfaStore(db.kysely),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ClientsTable {
   dpop_bound_access_tokens: Generated<number>;
   /** 1: refused at every endpoint (migration 010). */
   disabled: Generated<number>;
+  /** Issue 15: sign-ins for this client need a second factor (migration 012). */
+  require_mfa: Generated<number>;
 }
 
 /** RFC 7591/7592: one row per dynamically registered client (migration 010). */
@@ -99,6 +101,8 @@ export interface UsersTable {
   source: 'config' | 'cli';
   created_at: number;
   updated_at: number;
+  /** Issue 15: this user must sign in with a second factor (migration 012). */
+  mfa_required: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -111,6 +115,8 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface InteractionsTable {
@@ -158,6 +164,8 @@ export interface AuthorizationCodesTable {
   revoked_at: number | null;
   /** RFC 9449 §10 `dpop_jkt` (migration 008). */
   dpop_jkt: Generated<string | null>;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface CodeIssuedTokensTable {
@@ -181,6 +189,8 @@ export interface RefreshFamiliesTable {
   revoked_reason: string | null;
   /** RFC 9449 §5: the key a public client's family is bound to (migration 008). */
   dpop_jkt: Generated<string | null>;
+  /** RFC 8176 amr values, JSON array; null = password only (migration 012). */
+  amr: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -215,6 +225,26 @@ export interface DpopReplayTable {
   expires_at: number;
 }
 
+/** One TOTP factor per user (RFC 6238; migration 012). */
+export interface MfaTotpTable {
+  sub: string;
+  /** The base32 secret, AES-256-GCM under the key-encryption key (aad: sub). */
+  secret_enc: string;
+  /** Null until the user confirmed enrolment with a first code. */
+  confirmed_at: number | null;
+  /** The last accepted time step: a code of that step or an earlier one is refused (replay). */
+  last_step: number | null;
+  created_at: number;
+}
+
+/** One-time recovery codes, stored as SHA-256 (migration 012). */
+export interface MfaRecoveryCodesTable {
+  code_hash: string;
+  sub: string;
+  used_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   dpop_replay: DpopReplayTable;
   refresh_families: RefreshFamiliesTable;
@@ -237,6 +267,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
 }
 
 /** The audit log (migration 013). Times are epoch milliseconds; details is JSON with secrets masked. */

@@ -62,6 +62,8 @@ export interface Client {
   metadataDocument?: { host: string; logoUri: string | undefined };
   /** `registration`: created through RFC 7591 dynamic registration; `metadata-document`: never stored. */
   source: 'config' | 'cli' | 'registration' | 'metadata-document';
+  /** Issue 15: users signing in to this client need a second factor (acr `urn:tessera:acr:mfa`). */
+  requireMfa?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -114,6 +116,8 @@ export interface User {
   /** argon2id PHC string. */
   passwordHash: string;
   roles: string[];
+  /** Issue 15: every sign-in of this user needs a second factor (enrolment is asked for when none). */
+  mfaRequired?: boolean;
   source: 'config' | 'cli';
   createdAt: number;
   updatedAt: number;
@@ -136,6 +140,8 @@ export interface Session {
   sid: string;
   sub: string;
   authTime: number;
+  /** RFC 8176 methods of this sign-in (`pwd`, `otp`, `mfa`); absent = `['pwd']`. */
+  amr?: string[];
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
@@ -145,6 +151,8 @@ export interface SessionStore {
   insert(session: Session): Promise<void>;
   get(idHash: string): Promise<Session | undefined>;
   touch(idHash: string, now: number): Promise<void>;
+  /** Step-up in the same session (a second factor proven): new methods and auth time. */
+  upgrade(idHash: string, amr: string[], authTime: number): Promise<void>;
   delete(idHash: string): Promise<void>;
   deleteForUser(sub: string): Promise<number>;
   purgeExpired(idleBefore: number, now: number): Promise<number>;
@@ -203,6 +211,8 @@ export interface AuthorizationCode {
   scopes: string[];
   resources: string[];
   authTime: number;
+  /** RFC 8176 methods of the sign-in behind the code; absent = `['pwd']`. */
+  amr?: string[];
   sid: string | undefined;
   createdAt: number;
   expiresAt: number;
@@ -253,6 +263,7 @@ export interface Stores {
   /** RFC 8628 device authorization requests (engine/device). */
   deviceCodes: DeviceCodeStore;
   registrations: RegistrationStore;
+  mfa: MfaStore;
 }
 
 /** RFC 7591/7592 bookkeeping of a dynamically registered client. */
@@ -318,6 +329,8 @@ export interface RefreshFamily {
   scopes: string[];
   resources: string[];
   authTime: number;
+  /** RFC 8176 methods of the sign-in behind the grant; absent = `['pwd']`. */
+  amr?: string[];
   createdAt: number;
   absoluteExpiresAt: number;
   revokedAt: number | undefined;
@@ -388,4 +401,35 @@ export interface RevocationStore {
   /** Denylist entries revoked at or after `sinceMs` and still live (the feed), oldest first. */
   deniedSince(sinceMs: number, now: number, limit: number): Promise<DeniedToken[]>;
   purgeExpired(now: number): Promise<number>;
+}
+
+/** A user's TOTP factor (RFC 6238). */
+export interface TotpFactor {
+  sub: string;
+  /** The base32 secret, encrypted with the key-encryption key (aad: `totp:` + sub). */
+  secretEnc: string;
+  /** Undefined while enrolment is not confirmed with a first code. */
+  confirmedAt: number | undefined;
+  /** The last accepted time step (replay protection). */
+  lastStep: number | undefined;
+  createdAt: number;
+}
+
+/** Second factors (issue 15): TOTP and recovery codes, shared by every instance through the database. */
+export interface MfaStore {
+  getTotp(sub: string): Promise<TotpFactor | undefined>;
+  /** Starts (or restarts) an unconfirmed enrolment; false when a confirmed factor exists. */
+  beginTotp(sub: string, secretEnc: string, now: number): Promise<boolean>;
+  /**
+   * Confirms an unconfirmed enrolment with the step of its first code and replaces the recovery codes,
+   * in one transaction; false when there was nothing unconfirmed (a concurrent confirm won).
+   */
+  confirmTotp(sub: string, step: number, now: number, recoveryHashes: string[]): Promise<boolean>;
+  /** One conditional UPDATE: true only when `step` is later than the last accepted one. */
+  useStep(sub: string, step: number): Promise<boolean>;
+  /** One conditional UPDATE: true only for the first use of this unused code of `sub`. */
+  useRecoveryCode(sub: string, codeHash: string, now: number): Promise<boolean>;
+  unusedRecoveryCodes(sub: string): Promise<number>;
+  /** Removes the TOTP factor and the recovery codes; false when there was none. */
+  reset(sub: string): Promise<boolean>;
 }

@@ -10,6 +10,7 @@ import { issueCode } from './issue-code.js';
 import type { AuthorizationRequest } from './request.js';
 import { resolveAuthorizationRequest } from '../par/index.js';
 import { errorResponseUri } from './response.js';
+import { mfaRequired } from '../mfa/policy.js';
 
 /** The browser's cookies: a random browser id (always set by the HTTP layer) and the session, if any. */
 export interface Browser {
@@ -17,7 +18,7 @@ export interface Browser {
   session: string | undefined;
 }
 
-export type Outcome = { kind: 'redirect'; location: string } | { kind: 'login' | 'consent'; interactionId: string };
+export type Outcome = { kind: 'redirect'; location: string } | { kind: 'login' | 'consent' | 'enrol'; interactionId: string };
 
 /** A pending authorization request, loaded for a page. */
 export interface PendingInteraction {
@@ -97,7 +98,10 @@ export class AuthorizationFlow {
     const redirect = { uri: request.redirectUri, state: request.state };
     try {
       const consented = session ? await this.ctx.stores.consents.get(session.sub, client.id) : [];
-      const decision = decide(request, client, session, p?.interaction, consented, this.ctx.now());
+      const user = session ? await this.ctx.stores.users.get(session.sub) : undefined;
+      const enrolled = session ? (await this.ctx.stores.mfa.getTotp(session.sub))?.confirmedAt !== undefined : false;
+      const mfa = { required: mfaRequired(user, client, request.acrValues), enrolled };
+      const decision = decide(request, client, session, p?.interaction, consented, this.ctx.now(), mfa);
       if (decision.next !== 'issue') {
         const id = p?.id ?? (await this.#createInteraction(client, request, browser));
         return { kind: decision.next, interactionId: id };

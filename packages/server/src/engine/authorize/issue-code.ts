@@ -3,6 +3,7 @@ import type { Session } from '../../storage/stores.js';
 import { randomToken, sha256 } from '../sessions/secrets.js';
 import type { AuthorizationRequest } from './request.js';
 import { responseUri } from './response.js';
+import { amrOf } from '../mfa/policy.js';
 
 /**
  * Issues an authorization code (RFC 6749 §4.1.2; DESIGN.md §3): 256 bits from the CSPRNG (B14),
@@ -30,6 +31,7 @@ export async function issueCode(request: AuthorizationRequest, session: Session,
     scopes: request.scopes,
     resources: request.resources,
     authTime: session.authTime,
+    amr: amrOf(session),
     sid: session.sid,
     createdAt: now,
     expiresAt: now + ctx.config.tokens.codeTtl,

@@ -27,6 +27,8 @@ export interface AuthorizationRequest {
   loginHint: string | undefined;
   /** RFC 9449 §10: the code is bound to the DPoP key with this SHA-256 JWK thumbprint. */
   dpopJkt?: string | undefined;
+  /** OIDC Core §3.1.2.1 `acr_values` (absent in interactions stored before issue 15). */
+  acrValues?: string[];
 }
 
 /** A-17: untrusted input is length-capped and rejected when too long, never truncated. */
@@ -100,6 +102,7 @@ export async function parseAuthorizationRequest(raw: RawParams, clients: ClientS
         maxAge: parseMaxAge(params.max_age),
         loginHint,
         ...(dpopJkt !== undefined ? { dpopJkt } : {}),
+        acrValues: parseAcrValues(capped(params, 'acr_values', 512)),
       },
     };
   } catch (e) {
@@ -125,6 +128,11 @@ function parsePrompt(value: string | undefined): Prompt[] {
   for (const p of list) if (!(PROMPTS as readonly string[]).includes(p)) throw new InvalidRequest('unsupported prompt value');
   if (list.includes('none') && list.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values');
   return list as Prompt[];
+}
+
+/** OIDC Core §3.1.2.1: space-delimited acr values in order of preference; unknown ones are ignored there. */
+function parseAcrValues(value: string | undefined): string[] {
+  return value === undefined ? [] : [...new Set(value.split(' ').filter(Boolean))];
 }
 
 /** OIDC Core §3.1.2.1: max_age is a non-negative number of seconds. */

@@ -8,6 +8,7 @@ import { audienceFor, scopesForResources } from '../scope-policy.js';
 import type { EngineContext } from '../context.js';
 import type { AuthorizationCode } from '../../storage/stores.js';
 import type { GrantHandler, GrantRequest } from './types.js';
+import { amrOf } from '../mfa/policy.js';
 
 const INVALID = 'the authorization code is invalid, expired or was already used';
 
@@ -36,6 +37,7 @@ export const authorizationCode: GrantHandler = {
     const user = await ctx.stores.users.get(code.sub);
     if (!user) throw new InvalidGrant(INVALID, { debug: 'the user no longer exists' });
 
+    const amr = amrOf(code);
     const resources = req.resources.length ? [...new Set(req.resources)] : code.resources;
     const audience = audienceFor(req.client, resources, ctx.config.issuer);
     // RFC 8707: a token for named resources carries exactly those in `aud`, and only their scopes.
@@ -45,12 +47,12 @@ export const authorizationCode: GrantHandler = {
     // OAuth 2.1 §4.3: a refresh token for clients allowed the refresh_token grant, bound to this session.
     // It keeps the whole grant (every resource of the authorization request) for later down-scoping.
     const refresh = req.client.grantTypes.includes('refresh_token')
-      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources: code.resources.length ? code.resources : resources, authTime: code.authTime, dpopJkt: refreshBinding(req) })
+      ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: code.sid, scopes: code.scopes, resources: code.resources.length ? code.resources : resources, authTime: code.authTime, amr, dpopJkt: refreshBinding(req) })
       : undefined;
     const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
     const at = await issueUserAccessToken(
       ctx,
-      { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: code.authTime, sid: code.sid, jkt: req.dpopJkt },
+      { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: code.authTime, amr, sid: code.sid, jkt: req.dpopJkt },
       refresh?.familyId,
     );
     await ctx.stores.codes.recordIssued(code.codeHash, [
@@ -68,6 +70,7 @@ export const authorizationCode: GrantHandler = {
         subject: user.sub,
         clientId: req.client.id,
         authTime: code.authTime,
+        amr,
         nonce: code.nonce,
         accessToken: at.token,
         sid: code.sid,

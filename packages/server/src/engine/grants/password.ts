@@ -5,6 +5,7 @@ import { issueUserAccessToken } from '../tokens/user-access-token.js';
 import { startRefreshFamily } from '../tokens/refresh-token.js';
 import { audienceFor, grantedScopes, scopesForResources } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
+import { mfaRequired, PASSWORD_AMR } from '../mfa/policy.js';
 
 const MAX_USERNAME = 254;
 
@@ -38,15 +39,21 @@ export function passwordGrant(throttle: LoginThrottle): GrantHandler {
         }
         throw e;
       }
+      // Issue 15: a password cannot satisfy an MFA policy, and must not bypass a user's second factor.
+      // Checked only after the password was right, so it tells a guesser nothing.
+      if (mfaRequired(user, req.client, undefined) || (await ctx.stores.mfa.getTotp(user.sub))?.confirmedAt !== undefined) {
+        ctx.audit('mfa_password_grant_refused', { sub: user.sub, clientId: req.client.id });
+        throw new InvalidGrant('this user must sign in with a second factor, which the password grant cannot provide; use the authorization code flow');
+      }
       const audience = audienceFor(req.client, req.resources, ctx.config.issuer);
       const now = ctx.now();
       const refresh = req.client.grantTypes.includes('refresh_token')
-        ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: undefined, scopes, resources: req.resources, authTime: now })
+        ? await startRefreshFamily(ctx, { clientId: req.client.id, sub: user.sub, sid: undefined, scopes, resources: req.resources, authTime: now, amr: [...PASSWORD_AMR] })
         : undefined;
       const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
       const at = await issueUserAccessToken(
         ctx,
-        { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: now, jkt: req.dpopJkt },
+        { subject: user.sub, clientId: req.client.id, audience, scopes, ttl, roles: user.roles, authTime: now, amr: PASSWORD_AMR, jkt: req.dpopJkt },
         refresh?.familyId,
       );
       return {

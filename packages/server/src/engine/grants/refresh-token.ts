@@ -4,6 +4,7 @@ import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { mintAccessToken } from '../tokens/access-token.js';
 import { audienceFor, narrowedResources, scopesForResources } from '../scope-policy.js';
 import type { GrantHandler } from './types.js';
+import { amrOf } from '../mfa/policy.js';
 
 const INVALID = 'the refresh token is invalid, expired or revoked';
 
@@ -64,7 +65,7 @@ export const refreshToken: GrantHandler = {
       const ttl = req.client.accessTokenTtl ?? ctx.config.tokens.accessTokenTtl;
       const at = await mintAccessToken(ctx.keyring, {
         issuer: ctx.config.issuer, subject: user.sub, clientId: req.client.id, audience, scopes, ttl, now,
-        roles: user.roles, authTime: family.authTime, sid: family.sid, jkt: req.dpopJkt,
+        roles: user.roles, authTime: family.authTime, amr: amrOf(family), sid: family.sid, jkt: req.dpopJkt,
       });
       const next = successorRefreshToken(ctx.box, value, family.familyId, now, ctx.config.refreshTokens.idleTtl, family.absoluteExpiresAt);
       const issued = { jti: at.jti, familyId: family.familyId, sid: family.sid, sub: user.sub, clientId: req.client.id, expiresAt: at.exp };

@@ -24,7 +24,7 @@ export class SessionManager {
   ) {}
 
   /** Starts a session, ending `previous` (the id is rotated at every login). */
-  async create(sub: string, previous: string | undefined): Promise<{ cookie: string; session: Session; maxAge: number }> {
+  async create(sub: string, previous: string | undefined, amr: readonly string[] = ['pwd']): Promise<{ cookie: string; session: Session; maxAge: number }> {
     if (isRandomToken(previous)) await this.store.delete(sha256(previous));
     const cookie = randomToken();
     const now = this.now();
@@ -33,6 +33,7 @@ export class SessionManager {
       sid: randomToken(),
       sub,
       authTime: now,
+      amr: [...amr],
       createdAt: now,
       lastSeenAt: now,
       expiresAt: now + this.settings.ttl,
@@ -53,6 +54,11 @@ export class SessionManager {
     }
     if (now - session.lastSeenAt >= TOUCH_EVERY) await this.store.touch(session.idHash, now);
     return session;
+  }
+
+  /** Step-up inside a session: the user proved `amr` now (e.g. confirmed a TOTP enrolment). */
+  async upgrade(session: Session, amr: readonly string[]): Promise<void> {
+    await this.store.upgrade(session.idHash, [...amr], this.now());
   }
 
   async end(cookie: string | undefined): Promise<void> {

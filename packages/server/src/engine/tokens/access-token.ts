@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Keyring } from '../keys/keyring.js';
+import { acrOf } from '../mfa/policy.js';
 
 export interface AccessTokenInput {
   issuer: string;
@@ -11,6 +12,8 @@ export interface AccessTokenInput {
   now: number;
   roles?: string[] | undefined;
   authTime?: number | undefined;
+  /** RFC 8176 methods of the user's sign-in; with them the token carries `amr` and `acr` (RFC 9470 §3). */
+  amr?: readonly string[] | undefined;
   /** Session id, so logout can find the tokens it must deny. */
   sid?: string | undefined;
   /** RFC 9449 §6.1: the DPoP key thumbprint, as `cnf.jkt`. */
@@ -25,8 +28,8 @@ export interface MintedAccessToken {
 
 /**
  * RFC 9068 access token: header `typ: at+jwt` with `alg` and `kid` of the active key; claims
- * `iss sub aud exp iat nbf jti client_id scope` (+ `roles`, `auth_time`, `sid` for user tokens, `cnf`
- * for DPoP-bound ones).
+ * `iss sub aud exp iat nbf jti client_id scope` (+ `roles`, `auth_time`, `amr`, `acr`, `sid` for user tokens,
+ * `cnf` for DPoP-bound ones).
  */
 export async function mintAccessToken(keyring: Keyring, input: AccessTokenInput): Promise<MintedAccessToken> {
   const jti = randomBytes(16).toString('base64url');
@@ -44,6 +47,10 @@ export async function mintAccessToken(keyring: Keyring, input: AccessTokenInput)
   if (input.scopes.length) claims.scope = input.scopes.join(' ');
   if (input.roles?.length) claims.roles = input.roles;
   if (input.authTime !== undefined) claims.auth_time = input.authTime;
+  if (input.amr !== undefined) {
+    claims.amr = [...input.amr];
+    claims.acr = acrOf(input.amr);
+  }
   if (input.sid !== undefined) claims.sid = input.sid;
   if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt };
   const token = await keyring.signJwt({ typ: 'at+jwt' }, claims);

@@ -3,12 +3,15 @@ import { ServerError } from '@tessera/protocol';
 import { ID_TOKEN_DEFAULT_ALG, type Keyring } from '../keys/keyring.js';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js';
 import type { Client } from '../../storage/stores.js';
+import { acrOf } from '../mfa/policy.js';
 
 export interface IdTokenInput {
   issuer: string;
   subject: string;
   clientId: string;
   authTime: number;
+  /** RFC 8176 methods of the sign-in (OIDC Core §2 `amr`; `acr` is derived from them). */
+  amr?: readonly string[] | undefined;
   nonce: string | undefined;
   accessToken: string;
   sid: string | undefined;
@@ -42,7 +45,8 @@ export function atHash(accessToken: string, alg: string): string {
 }
 
 /**
- * The ID token (OIDC Core §2, §3.1.3.6): `iss sub aud exp iat auth_time nonce at_hash` (+ `sid`).
+ * The ID token (OIDC Core §2, §3.1.3.6): `iss sub aud exp iat auth_time nonce at_hash` (+ `sid`,
+ * `amr`, `acr`).
  * Header `typ: JWT` and `aud` = the client id, so it can never pass as an access token (`at+jwt`,
  * resource audience — RFC 8725 §3.11, SECURITY-CHECKLIST F5). Signed with `input.alg`'s active key.
  */
@@ -58,5 +62,9 @@ export async function mintIdToken(keyring: Keyring, input: IdTokenInput): Promis
   };
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   if (input.sid !== undefined) claims.sid = input.sid;
+  if (input.amr !== undefined) {
+    claims.amr = [...input.amr];
+    claims.acr = acrOf(input.amr);
+  }
   return keyring.signJwt({ typ: 'JWT' }, claims, input.alg);
 }

@@ -5,7 +5,7 @@ import type { EngineContext } from '../context.js';
 import type { SecretBox } from '../keys/secret-box.js';
 
 /** What a new family is granted: the family record without its bookkeeping. */
-export type RefreshGrant = Pick<RefreshFamily, 'clientId' | 'sub' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'dpopJkt'>;
+export type RefreshGrant = Pick<RefreshFamily, 'clientId' | 'sub' | 'sid' | 'scopes' | 'resources' | 'authTime' | 'amr' | 'dpopJkt'>;
 
 /** A new opaque refresh token (256-bit, B14) for `familyId`; only its SHA-256 is stored (D9). */
 export function newRefreshToken(familyId: string, now: number, idleTtl: number, absoluteExpiresAt: number, value = randomToken()): { value: string; row: RefreshToken } {

@@ -51,5 +51,6 @@ export function seeOther(reply: FastifyReply, location: string): FastifyReply {
 /** Sends an authorization-flow outcome: the client redirect, or the next page of the interaction. */
 export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {
   if (outcome.kind === 'redirect') return seeOther(reply, outcome.location);
-  return seeOther(reply, `/${outcome.kind}?iid=${encodeURIComponent(outcome.interactionId)}`);
+  const page = outcome.kind === 'enrol' ? '/mfa/totp/setup' : `/${outcome.kind}`;
+  return seeOther(reply, `${page}?iid=${encodeURIComponent(outcome.interactionId)}`);
 }

@@ -5,6 +5,7 @@ import { formatUserCode, normalizeUserCode, UserCodeRejected, type DeviceFlow, t
 import { authenticateUser, InvalidCredentials } from '../../engine/login/authenticate-user.js';
 import type { RawParams } from '../../engine/params.js';
 import { describeScopes } from '../../engine/scope-words.js';
+import { amrOf, mfaRequired } from '../../engine/mfa/index.js';
 import type { BrowserDeps } from '../browser-deps.js';
 import { Forbidden } from '../pages/errors.js';
 import { sendPage } from '../pages/render.js';
@@ -153,6 +154,15 @@ export function devicePageRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: E
     }
     if (step === 'code') return confirmPage(reply, browser, cookie, pending);
 
+    // A second factor the account or the client needs is never skipped here: this page only signs in
+    // with a password, so an approval needs a session that already proved one (issue 15).
+    if (decision === 'allow') {
+      const user = await ctx.stores.users.get(session.sub);
+      const needsFactor = mfaRequired(user, pending.client, undefined) || (await deps.mfa.totp.enrolled(session.sub));
+      if (needsFactor && !amrOf(session).includes('mfa')) {
+        return codePage(reply, browser, cookie, session.sub, { status: 403, error: 'This account or application needs a second factor, which this page cannot ask for yet. Sign in to Tessera with your second factor in this browser first, then enter the code again.', userCode: shownCode(typed) });
+      }
+    }
     const recorded = await device.decide(pending, decision === 'allow', session);
     if (!recorded) return codePage(reply, browser, cookie, session.sub, { status: 400, error: new UserCodeRejected().message });
     request.log.info({ sub: session.sub, clientId: pending.client.id, decision }, 'device authorization decided');

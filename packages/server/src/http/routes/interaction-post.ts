@@ -17,7 +17,7 @@ export interface InteractionPost {
  * origin, the browser cookie the interaction was started with, and a CSRF token bound to browser,
  * session, purpose and interaction. Anything else is 403.
  */
-export async function interactionPost(request: FastifyRequest, deps: BrowserDeps, issuer: string, purpose: 'login' | 'consent'): Promise<InteractionPost> {
+export async function interactionPost(request: FastifyRequest, deps: BrowserDeps, issuer: string, purpose: 'login' | 'consent' | 'mfa'): Promise<InteractionPost> {
   assertSameOrigin(request, issuer);
   const body = formBody(request);
   const browser = deps.cookies.existingBrowser(request);

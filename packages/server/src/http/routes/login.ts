@@ -7,6 +7,7 @@ import { authenticateUser, InvalidCredentials } from '../../engine/login/authent
 import { sendPage } from '../pages/render.js';
 import { field, queryParams, seeOther } from './browser-util.js';
 import { interactionPost } from './interaction-post.js';
+import { sendCodePage } from './mfa.js';
 
 /**
  * The sign-in page of a pending authorization request. POST checks origin and CSRF token, then the
@@ -57,6 +58,8 @@ export function loginRoutes(app: FastifyInstance, deps: BrowserDeps, ctx: Engine
     }
     // OWASP device cookie: this browser is now known for this account (README "Throttling model").
     deps.cookies.setDevice(reply, deps.throttle.deviceCookie(user.sub, deps.cookies.device(request)), ctx.config.login.deviceCookieTtl);
+    // Issue 15: a user with a second factor gets no session before the code page is passed.
+    if (await deps.mfa.totp.enrolled(user.sub)) return sendCodePage(reply, deps, p, browser, session, deps.mfa.tickets.issue(user.sub, browser, p.id));
     const created = await deps.sessions.create(user.sub, session);
     deps.cookies.setSession(reply, created.cookie, created.maxAge);
     await deps.flow.loggedIn(p, user);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineContext } from '../../engine/context.js';
 import { DEVICE_GRANT } from '../../engine/device/index.js';
+import { ACR_VALUES_SUPPORTED } from '../../engine/mfa/policy.js';
 
 export interface MetadataOptions {
   grantTypes: string[];
@@ -9,7 +10,7 @@ export interface MetadataOptions {
 }
 
 /** OIDC Core §5.1 claims this server can return (ID token, /userinfo). */
-const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
+const CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'amr', 'acr', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'];
 
 /**
  * RFC 8414 authorization server metadata, served at both well-known paths (OIDC Discovery §4 uses the
@@ -53,6 +54,8 @@ export function buildMetadata(ctx: EngineContext, opts: MetadataOptions): Record
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+        // OIDC Discovery §3 (issue 15): urn:tessera:acr:pwd and urn:tessera:acr:mfa (README "Second factor").
+        acr_values_supported: [...ACR_VALUES_SUPPORTED],
       }
       : {}),
   };

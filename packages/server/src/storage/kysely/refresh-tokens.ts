@@ -12,6 +12,7 @@ function toFamily(r: Selectable<RefreshFamiliesTable>): RefreshFamily {
     scopes: JSON.parse(r.scope) as string[],
     resources: JSON.parse(r.resources) as string[],
     authTime: Number(r.auth_time),
+    ...(r.amr !== null ? { amr: JSON.parse(r.amr) as string[] } : {}),
     createdAt: Number(r.created_at),
     absoluteExpiresAt: Number(r.absolute_expires_at),
     revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
@@ -58,6 +59,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
           scope: JSON.stringify(f.scopes),
           resources: JSON.stringify(f.resources),
           auth_time: f.authTime,
+          amr: f.amr ? JSON.stringify(f.amr) : null,
           created_at: f.createdAt,
           absolute_expires_at: f.absoluteExpiresAt,
           revoked_at: null,
@@ -76,7 +78,7 @@ export class KyselyRefreshTokenStore implements RefreshTokenStore {
       .innerJoin('refresh_families as f', 'f.family_id', 't.family_id')
       .select([
         't.token_hash', 't.family_id', 't.created_at', 't.expires_at', 't.rotated_at', 't.grace_used', 't.revoked_at',
-        'f.client_id', 'f.sub', 'f.sid', 'f.scope', 'f.resources', 'f.auth_time', 'f.created_at as family_created_at',
+        'f.client_id', 'f.sub', 'f.sid', 'f.scope', 'f.resources', 'f.auth_time', 'f.amr', 'f.created_at as family_created_at',
         'f.absolute_expires_at', 'f.revoked_at as family_revoked_at', 'f.revoked_reason', 'f.dpop_jkt',
       ])
       .where('t.token_hash', '=', tokenHash)

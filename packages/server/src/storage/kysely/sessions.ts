@@ -8,6 +8,7 @@ function toSession(r: Selectable<SessionsTable>): Session {
     sid: r.sid,
     sub: r.sub,
     authTime: Number(r.auth_time),
+    ...(r.amr !== null ? { amr: JSON.parse(r.amr) as string[] } : {}),
     createdAt: Number(r.created_at),
     lastSeenAt: Number(r.last_seen_at),
     expiresAt: Number(r.expires_at),
@@ -25,6 +26,7 @@ export class KyselySessionStore implements SessionStore {
         sid: s.sid,
         sub: s.sub,
         auth_time: s.authTime,
+        amr: s.amr ? JSON.stringify(s.amr) : null,
         created_at: s.createdAt,
         last_seen_at: s.lastSeenAt,
         expires_at: s.expiresAt,
@@ -39,6 +41,10 @@ export class KyselySessionStore implements SessionStore {
 
   async touch(idHash: string, now: number): Promise<void> {
     await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+  }
+
+  async upgrade(idHash: string, amr: string[], authTime: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ amr: JSON.stringify(amr), auth_time: authTime }).where('id_hash', '=', idHash).execute();
   }
 
   async delete(idHash: string): Promise<void> {

@@ -9,6 +9,7 @@ import * as m008 from './008_dpop_replay.js';
 import * as m009 from './009_device_codes.js';
 import * as m010 from './010_client_registration.js';
 import * as m013 from './013_audit_webhooks.js';
+import * as m012 from './012_mfa_totp.js';
 
 /**
  * Numbered migrations, applied in order at start and by `tessera migrate`.
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '009_device_codes': m009,
   '010_client_registration': m010,
   '013_audit_webhooks': m013,
+  '012_mfa_totp': m012,
 };
 
 export const migrationProvider: MigrationProvider = {
