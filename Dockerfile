@@ -11,7 +11,7 @@ COPY . .
 # npm ci runs the root `prepare` (the tsc -b build) once the dependencies are in.
 RUN npm ci --no-audit --no-fund \
  && mkdir -p /pack \
- && npm pack --workspace @tessera/protocol --workspace @tessera/server --pack-destination /pack \
+ && npm pack --workspace @tessera/protocol --workspace @tessera/resource-server --workspace @tessera/server --pack-destination /pack \
  && node scripts/deploy-project.mjs /pack /deploy
 
 # ---- runtime: only the packed packages and their production dependencies ----
