@@ -7,6 +7,7 @@ import { ConfigError, createTessera, loadConfig } from '../src/index.ts';
 import type { RawConfig } from '../src/config/schema.ts';
 import { freePort, postForm, startServer, type Running } from './helpers.ts';
 import { pkce, REDIRECT, users } from './oidc-helpers.ts';
+import { dpopKey, proof } from './support/dpop.ts';
 import { assertionClaims, assertionForm, clientKey, signAssertion, type ClientKey } from './support/assertions.ts';
 
 /**
@@ -129,10 +130,16 @@ describe('profile fapi2: the running server', () => {
     assert.equal(md.authorization_response_iss_parameter_supported, true);
   });
 
-  test('assertions: ES256 accepted, RS256 refused', async () => {
-    const cc = async (k: ClientKey) => postForm(`${s.url}/token`, { grant_type: 'client_credentials', ...assertionForm(await signAssertion(k, assertionClaims('bank-app', s.url))) });
+  test('assertions: ES256 accepted, RS256 refused; tokens are DPoP-bound (a request without a proof is refused)', async () => {
+    const dpop = await dpopKey();
+    const cc = async (k: ClientKey, withProof = true) => postForm(`${s.url}/token`, { grant_type: 'client_credentials', ...assertionForm(await signAssertion(k, assertionClaims('bank-app', s.url))) },
+      withProof ? { dpop: await proof(dpop, { htu: `${s.url}/token` }) } : {});
     const ok = await cc(es);
     assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(((await ok.json()) as { token_type: string }).token_type, 'DPoP');
+    const bearer = await cc(es, false);
+    assert.equal(bearer.status, 400);
+    assert.equal(((await bearer.json()) as { error: string }).error, 'invalid_dpop_proof');
     const bad = await cc(rs);
     assert.equal(bad.status, 401);
     assert.equal(((await bad.json()) as { error: string }).error, 'invalid_client');
