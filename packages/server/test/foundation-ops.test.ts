@@ -25,8 +25,8 @@ describe('operations', () => {
       assert.equal(t.headers.get('retry-after'), '5');
       assert.equal(((await t.json()) as { error?: string }).error, 'temporarily_unavailable');
     } finally {
-      await s.tessera.app.close();
-      rmSync(s.dataDir, { recursive: true, force: true });
+      // The whole server (listeners, workers, timers), not only the main app: the database is already closed.
+      await s.dispose();
     }
   });
 
