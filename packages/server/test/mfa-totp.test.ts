@@ -196,7 +196,7 @@ function suite(backend: Backend) {
     const other = await submitCode(fresh, await (await password(fresh, authParams(pkce().challenge), 'dave')).text(), await nextCode(dave.secret, dave.step));
     assert.equal(other.status, 429, 'the per-account limit holds across browsers');
     // Security events reach the metrics (and the audit log): enrolments, failures, throttling.
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const metrics = await (await fetch(`${s.managementUrl}/metrics`)).text();
     const count = (event: string) => Number(new RegExp(`tessera_security_events_total\\{event="${event}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
     assert.ok(count('mfa_verification_failed') >= 3);
     assert.ok(count('mfa_throttled') >= 2);

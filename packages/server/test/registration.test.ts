@@ -174,7 +174,8 @@ function suite(backend: Backend): void {
     const res = await postForm(`${s.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:49152/callback', code_verifier: verifier, client_id: info.client_id as string, resource: MCP });
     assert.equal(res.status, 200, await res.clone().text());
     // aud names the requested resource (plus the issuer, for /userinfo, because openid was granted).
-    assert.deepEqual(decodeJwt(((await res.json()) as { access_token: string }).access_token).aud, [MCP, s.url]);
+    // RFC 8707: with `resource`, aud is exactly the requested resource (the issuer is not added for openid).
+    assert.deepEqual(decodeJwt(((await res.json()) as { access_token: string }).access_token).aud, MCP);
   });
 
   test('RFC 7592 read: the token works once per read (each answer carries a new one); the old one is refused', async () => {

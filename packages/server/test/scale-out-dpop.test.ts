@@ -74,7 +74,8 @@ for (const withRedis of [false, true]) {
 }
 
 async function redisUp(node: Instance): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  // /metrics lives on the management listener (issue 16 §6).
+  const text = await (await fetch(`${node.managementUrl}/metrics`)).text();
   return Number(/^tessera_redis_up (\d)/m.exec(text)?.[1] ?? NaN);
 }
 
