@@ -100,7 +100,9 @@ test('the MCP SDK client discovers Tessera (RFC 9728), registers (RFC 7591), sig
   await page.getByLabel('Password').press('Enter');
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL((u) => u.href.startsWith(callbackUrl));
-  const back = codes.at(-1)!;
+  // The callback server also sees the browser's other requests (e.g. /favicon.ico): take the redirect itself.
+  const back = codes.findLast((u) => u.pathname === new URL(callbackUrl).pathname && u.searchParams.has('code'));
+  assert.ok(back, 'the authorization response reached the callback');
   assert.equal(back.searchParams.get('iss'), tessera.url, 'RFC 9207');
   await first.finishAuth(back.searchParams.get('code')!);
 
