@@ -10,7 +10,7 @@ import type { BrowserDeps } from '../browser-deps.js';
 import { Forbidden } from '../pages/errors.js';
 import { sendPage } from '../pages/render.js';
 import { assertSameOrigin, field, formBody, queryParams, seeOther } from './browser-util.js';
-import { isForm } from './token.js';
+import { isForm, postOnly } from './token.js';
 
 /** POST /device_authorization (RFC 8628 §3.1): form-encoded, answered like /token (JSON, no-store). */
 export function deviceAuthorizationRoutes(app: FastifyInstance, device: DeviceFlow): void {
@@ -20,13 +20,7 @@ export function deviceAuthorizationRoutes(app: FastifyInstance, device: DeviceFl
     const response = await device.authorize({ authorization: request.headers.authorization, body: (request.body ?? {}) as RawParams, ip: request.ip });
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
-  app.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/device_authorization',
-    handler: async (_request, reply) =>
-      reply.code(405).header('allow', 'POST').header('cache-control', 'no-store')
-        .send({ error: 'invalid_request', error_description: 'the device authorization endpoint accepts only POST' }),
-  });
+  postOnly(app, '/device_authorization', 'the device authorization endpoint');
 }
 
 /** CSRF subjects: one per step, the decision bound to the very code that was shown. */

@@ -3,7 +3,7 @@ import { InvalidRequest } from '@tessera/protocol';
 import type { EngineContext } from '../../engine/context.js';
 import { parEndpoint } from '../../engine/par/index.js';
 import type { RawParams } from '../../engine/params.js';
-import { isForm } from './token.js';
+import { isForm, postOnly } from './token.js';
 
 /** POST /par (RFC 9126 §2.1): form-encoded only, 201 with no-store (§2.2); other methods get 405 (§2). */
 export function parRoutes(app: FastifyInstance, ctx: EngineContext): void {
@@ -13,11 +13,5 @@ export function parRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const response = await parEndpoint({ authorization: request.headers.authorization, dpop: request.headers.dpop, body: (request.body ?? {}) as RawParams, ip: request.ip }, ctx);
     return reply.code(201).header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
-  app.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/par',
-    handler: async (_request, reply) =>
-      reply.code(405).header('allow', 'POST').header('cache-control', 'no-store')
-        .send({ error: 'invalid_request', error_description: 'the PAR endpoint accepts only POST' }),
-  });
+  postOnly(app, '/par', 'the PAR endpoint');
 }

@@ -32,11 +32,16 @@ export function tokenRoutes(app: FastifyInstance, grants: GrantRegistry, ctx: En
     if (nonce) reply.header('dpop-nonce', nonce);
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(response);
   });
+  postOnly(app, '/token', 'the token endpoint');
+}
+
+/** Other methods at a POST-only endpoint: 405 with `Allow: POST` and an RFC 6749 §5.2 body. */
+export function postOnly(app: FastifyInstance, url: string, name: string): void {
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/token',
+    url,
     handler: async (_request, reply) =>
       reply.code(405).header('allow', 'POST').header('cache-control', 'no-store')
-        .send({ error: 'invalid_request', error_description: 'the token endpoint accepts only POST' }),
+        .send({ error: 'invalid_request', error_description: `${name} accepts only POST` }),
   });
 }
